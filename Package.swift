@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// Builds with Swift 6.0.3 (Debian 13, cross build) and 6.3.1 (build host).
+import PackageDescription
+
+let package = Package(
+    name: "auto-home",
+    products: [
+        .executable(name: "autohomed", targets: ["autohomed"]),
+        .library(name: "AutoHome", targets: ["AutoHome"]),
+    ],
+    targets: [
+        // MuJS from Debian's libmujs-dev; the Makefile puts a folder holding only
+        // the wanted lib*.a first on the link path so it links statically.
+        .systemLibrary(name: "CMuJS", path: "Sources/CMuJS"),
+        // Runs MuJS calls under a memory cap and a watchdog (see docs/javascript.md).
+        .target(name: "CJSGuard", dependencies: ["CMuJS"], path: "Sources/CJSGuard"),
+        .target(
+            name: "AutoHome",
+            dependencies: ["CMuJS", "CJSGuard"],
+            path: "Sources/AutoHome",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .executableTarget(
+            name: "autohomed",
+            dependencies: ["AutoHome"],
+            path: "Sources/autohomed",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "AutoHomeTests",
+            dependencies: ["AutoHome"],
+            path: "Tests/AutoHomeTests",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+    ]
+)
