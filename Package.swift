@@ -9,14 +9,17 @@ let package = Package(
         .library(name: "AutoHome", targets: ["AutoHome"]),
     ],
     targets: [
-        // MuJS from Debian's libmujs-dev; the Makefile puts a folder holding only
-        // the wanted lib*.a first on the link path so it links statically.
-        .systemLibrary(name: "CMuJS", path: "Sources/CMuJS"),
-        // Runs MuJS calls under a memory cap and a watchdog (see docs/javascript.md).
-        .target(name: "CJSGuard", dependencies: ["CMuJS"], path: "Sources/CJSGuard"),
+        // MuJS (Debian's libmujs-dev) behind a memory cap and a watchdog (see
+        // docs/javascript.md). The Makefile puts a folder holding only the wanted
+        // lib*.a first on the link path, so MuJS links statically.
+        .target(
+            name: "CJSGuard",
+            path: "Sources/CJSGuard",
+            linkerSettings: [.linkedLibrary("mujs"), .linkedLibrary("m"), .linkedLibrary("pthread")]
+        ),
         .target(
             name: "AutoHome",
-            dependencies: ["CMuJS", "CJSGuard"],
+            dependencies: ["CJSGuard"],
             path: "Sources/AutoHome",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -1,0 +1,56 @@
+/// How an incoming JSON value becomes a stored value (SPEC §1's table).
+/// Wrong kinds are rejected naming the property; dials clamp, never reject.
+public enum Coercion {
+    static let onWords: Set<String> = ["on", "up", "open", "yes", "true"]
+    static let offWords: Set<String> = ["off", "down", "closed", "close", "no", "false"]
+    public static let maxTextBytes = 1024
+
+    public static func coerce(_ value: JSON, to def: PropertyDefinition) -> Result<PropertyValue, ModelError> {
+        switch def.type {
+        case .switch, .button:
+            switch value {
+            case .bool(let b): return .success(.flag(b, label: b ? "true" : "false"))
+            case .string(let s):
+                let w = s.lowercased()
+                if onWords.contains(w) { return .success(.flag(true, label: w)) }
+                if offWords.contains(w) { return .success(.flag(false, label: w)) }
+                return .failure(ModelError(
+                    "\(def.type.rawValue) '\(def.name)' does not accept \"\(s)\" (use true/false, on/off, up/down, open/closed, yes/no)",
+                    field: def.name))
+            default:
+                return .failure(ModelError("\(def.type.rawValue) '\(def.name)' does not accept a \(value.kindName)", field: def.name))
+            }
+        case .dial:
+            let number: Double
+            switch value {
+            case .number(let d): number = d
+            case .string(let s):
+                guard let d = Double(s.trimmingSpaces()), d.isFinite else {
+                    return .failure(ModelError("dial '\(def.name)' does not accept \"\(s)\" (not a number)", field: def.name))
+                }
+                number = d
+            default:
+                return .failure(ModelError("dial '\(def.name)' does not accept a \(value.kindName)", field: def.name))
+            }
+            return .success(.number(min(max(number, def.min), def.max)))
+        case .text:
+            guard case .string(let s) = value else {
+                return .failure(ModelError("text '\(def.name)' does not accept a \(value.kindName)", field: def.name))
+            }
+            guard s.utf8.count <= maxTextBytes else {
+                return .failure(ModelError("text '\(def.name)' is \(s.utf8.count) bytes, more than \(maxTextBytes)", field: def.name))
+            }
+            return .success(.text(s))
+        }
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        let u = Array(utf8)
+        var a = 0, b = u.count
+        while a < b, u[a] == 0x20 || u[a] == 0x09 || u[a] == 0x0A || u[a] == 0x0D { a += 1 }
+        while b > a, u[b - 1] == 0x20 || u[b - 1] == 0x09 || u[b - 1] == 0x0A || u[b - 1] == 0x0D { b -= 1 }
+        return String(decoding: u[a..<b], as: UTF8.self)
+    }
+}

@@ -1,0 +1,59 @@
+/// The services every part of the engine shares: live state, clock, timers,
+/// globals, counters and the observer. One per engine.
+final class EngineCore: @unchecked Sendable {
+    let state: HomeState
+    let clock: EngineClock
+    let countdowns = Countdowns()
+    let globals = SharedGlobals()
+    let stats = EngineStats()
+    let observer: EngineObserver
+    let scriptTimeoutMs: Int
+    let vmMemoryBytes: Int
+    private let lock = Lock()
+    private var scriptSet: ScriptSet
+    /// Set by the dispatcher; posts `thread()` work.
+    var postThread: ((String, String) -> Bool)?
+
+    init(state: HomeState, clock: EngineClock, observer: EngineObserver, scripts: ScriptSet,
+         scriptTimeoutMs: Int, vmMemoryBytes: Int) {
+        self.state = state
+        self.clock = clock
+        self.observer = observer
+        self.scriptSet = scripts
+        self.scriptTimeoutMs = scriptTimeoutMs
+        self.vmMemoryBytes = vmMemoryBytes
+    }
+
+    var scripts: ScriptSet {
+        get { lock.withLock { scriptSet } }
+        set { lock.withLock { scriptSet = newValue } }
+    }
+
+    func report(_ error: ScriptError) {
+        stats.add("scriptErrors")
+        observer.scriptFailed(error)
+    }
+
+    /// `device.set(name, value)` from a script: writes the live value, records
+    /// history and sends an action; it does not run the device's handlers.
+    func scriptSet(deviceId: String, property: String, value json: JSON) throws(ModelError) {
+        guard let slot = state.slot(of: deviceId) else { throw ModelError("device.set: unknown device \"\(deviceId)\"") }
+        let live = state.live(slot: slot)
+        guard let i = live.schema.propertyIndex(property) else {
+            throw ModelError("device.set: device \"\(deviceId)\" has no property \"\(property)\"")
+        }
+        let def = live.schema.property(i)
+        guard def.mode.mayCommand else {
+            throw ModelError("device.set: \"\(property)\" of \"\(deviceId)\" is read-only (RO)")
+        }
+        let value: PropertyValue
+        switch Coercion.coerce(json, to: def) {
+        case .success(let v): value = v
+        case .failure(let e): throw ModelError("device.set: \(e.message)")
+        }
+        let now = clock.nowMillis()
+        let version = state.commit(slot: slot, [(i, value)], time: now)
+        observer.valuesCommitted(device: version, changes: [(property, value)], time: now)
+        observer.actionSent(DeviceAction(deviceId: deviceId, properties: [(property, value.json)]))
+    }
+}

@@ -1,0 +1,255 @@
+/// The engine's front door (SPEC §2): validates events against the device
+/// definitions, puts them in the ring, and has the dispatcher run them. The
+/// HTTP/3 server and `replay` are two callers of this one type; it knows
+/// nothing about either.
+public enum SubmitError: Error, CustomStringConvertible, Sendable {
+    case unknownDevice(String)
+    case invalid(ModelError)
+    case readOnly(ModelError)
+    case tooLarge(String)
+    case busy
+
+    public var description: String {
+        switch self {
+        case .unknownDevice(let id): return "unknown device \"\(id)\""
+        case .invalid(let e), .readOnly(let e): return e.message
+        case .tooLarge(let m): return m
+        case .busy: return "the event ring is full; retry shortly"
+        }
+    }
+
+    public var field: String? {
+        switch self {
+        case .invalid(let e), .readOnly(let e): return e.field
+        default: return nil
+        }
+    }
+}
+
+public final class EventManager: @unchecked Sendable {
+    public let config: Config
+    public let state: HomeState
+    public let ring: EventRing
+    let core: EngineCore
+    private let dispatcher: Dispatcher
+    private let seqLock = Lock()
+    private var nextSeq: UInt64 = 0
+    private let scriptsLock = Lock()
+    private let startedAt = monotonicNanos()
+    public static let maxPropertiesPerEvent = 64
+
+    public init(config: Config, scripts: ScriptSet, clock: EngineClock, observer: EngineObserver) {
+        self.config = config
+        state = HomeState(defaultHistory: config.propertyHistory, defaultRepeatWindowMs: config.repeatWindowMs)
+        ring = EventRing(capacity: config.ringSize, slotBytes: config.maxEventBytes)
+        core = EngineCore(state: state, clock: clock, observer: observer, scripts: scripts,
+                          scriptTimeoutMs: config.scriptTimeoutMs, vmMemoryBytes: config.vmMemoryBytes)
+        let core = self.core
+        dispatcher = Dispatcher(vms: (0..<config.vms).map { ScriptVM(index: $0, core: core) })
+        dispatcher.prepare = { [core] vm in
+            let set = core.scripts
+            if vm.needsRebuild(for: set) { vm.rebuild(set) }
+        }
+        dispatcher.processEvent = { [unowned self] vm, e, d in process(vm, e, d) }
+        dispatcher.processTask = { [unowned self] vm, t in run(t, on: vm) }
+        core.postThread = { [unowned self] fn, json in dispatcher.enqueue(.thread(function: fn, valueJSON: json)) }
+    }
+
+    public var clock: EngineClock { core.clock }
+    public var stats: EngineStats { core.stats }
+    public var scripts: ScriptSet { core.scripts }
+
+    // MARK: life cycle
+
+    /// Loads the configured devices and groups, compiles the scripts into
+    /// every VM, starts the workers (and the timer thread on a real clock) and
+    /// queues `homeserver.onstart`. Script load errors are reported, not fatal.
+    public func start() throws(ModelError) {
+        let now = clock.nowMillis()
+        for d in config.devices { state.define(d, now: now) }
+        state.setGroups(try GroupGraph(config.groups, knownDevices: state.deviceIds))
+        let set = core.scripts
+        for e in validate(set) { core.report(e) }
+        for vm in dispatcher.vms { vm.host.muted = vm.index != 0; vm.rebuild(set); vm.host.muted = false }
+        dispatcher.start()
+        if !clock.isVirtual {
+            core.countdowns.runTimerThread(clock: clock) { [dispatcher] e in dispatcher.enqueue(.countdown(e), pinnedTo: e.vm) }
+        }
+        dispatcher.enqueue(.onstart(generation: set.generation))
+    }
+
+    /// Finishes every queued event and task, then stops the workers.
+    public func stop() {
+        core.countdowns.stop()
+        dispatcher.stop()
+    }
+
+    public func waitIdle() { dispatcher.waitIdle() }
+
+    /// Replay: runs the countdowns due by `time` at their own due times, then
+    /// leaves the virtual clock at `time`.
+    public func advanceVirtualClock(to time: Int64, _ clock: VirtualClock) {
+        while let due = core.countdowns.nextDue, due <= time {
+            clock.advance(to: due)
+            for e in core.countdowns.takeDue(now: clock.nowMillis()) { dispatcher.enqueue(.countdown(e), pinnedTo: e.vm) }
+            dispatcher.waitIdle()
+        }
+        clock.advance(to: time)
+    }
+
+    // MARK: events
+
+    /// Parses `{"properties": [{"name","value"}…]}`.
+    public static func parseProperties(_ body: JSON) throws(SubmitError) -> [(name: String, value: JSON)] {
+        guard case .object = body else { throw .invalid(ModelError("the event must be a JSON object {\"properties\": [...]}")) }
+        guard let list = body["properties"] else { throw .invalid(ModelError("\"properties\" is required", field: "properties")) }
+        guard case .array(let items) = list else { throw .invalid(ModelError("must be an array", field: "properties")) }
+        var out: [(name: String, value: JSON)] = []
+        for (i, item) in items.enumerated() {
+            guard case .string(let name)? = item["name"] else {
+                throw .invalid(ModelError("needs a string \"name\"", field: "properties[\(i)]"))
+            }
+            guard let value = item["value"] else { throw .invalid(ModelError("needs a \"value\"", field: "properties[\(i)]")) }
+            out.append((name, value))
+        }
+        return out
+    }
+
+    /// Validates an event and puts it in the ring. Nothing is stored unless the
+    /// whole event is valid. `completion` runs on a worker after processing.
+    public func submit(deviceId: String, properties: [(name: String, value: JSON)], origin: EventOrigin = .device,
+                       completion: ((EventResult) -> Void)? = nil) -> Result<UInt64, SubmitError> {
+        let result = admit(deviceId: deviceId, properties: properties, origin: origin, completion: completion)
+        switch result {
+        case .success: stats.add("accepted")
+        case .failure(.busy): stats.add("busy")
+        case .failure: stats.add("rejected")
+        }
+        return result
+    }
+
+    private func admit(deviceId: String, properties: [(name: String, value: JSON)], origin: EventOrigin,
+                       completion: ((EventResult) -> Void)?) -> Result<UInt64, SubmitError> {
+        guard let slot = state.slot(of: deviceId) else { return .failure(.unknownDevice(deviceId)) }
+        let live = state.live(slot: slot)
+        guard !properties.isEmpty else { return .failure(.invalid(ModelError("the event lists no properties", field: "properties"))) }
+        guard properties.count <= EventManager.maxPropertiesPerEvent else {
+            return .failure(.invalid(ModelError("more than \(EventManager.maxPropertiesPerEvent) properties in one event", field: "properties")))
+        }
+        var coerced: [(name: String, value: PropertyValue)] = []
+        var seen = Set<String>()
+        for p in properties {
+            guard let i = live.schema.propertyIndex(p.name) else {
+                return .failure(.invalid(ModelError("device \"\(deviceId)\" has no property \"\(p.name)\"", field: p.name)))
+            }
+            guard seen.insert(p.name).inserted else {
+                return .failure(.invalid(ModelError("property \"\(p.name)\" is listed twice", field: p.name)))
+            }
+            let def = live.schema.property(i)
+            if origin == .device && !def.mode.deviceMayReport {
+                return .failure(.invalid(ModelError("\"\(p.name)\" is write-only (WO): a device does not report it", field: p.name)))
+            }
+            if origin == .command && !def.mode.mayCommand {
+                return .failure(.readOnly(ModelError("\"\(p.name)\" is read-only (RO): only the device reports it", field: p.name)))
+            }
+            switch Coercion.coerce(p.value, to: def) {
+            case .success(let v): coerced.append((p.name, v))
+            case .failure(let e): return .failure(.invalid(e))
+            }
+        }
+        let bytes = EventCodec.encode(origin: origin, coerced)
+        guard bytes.count <= ring.slotBytes else {
+            return .failure(.tooLarge("the event needs \(bytes.count) bytes, more than maxEventBytes (\(ring.slotBytes))"))
+        }
+        guard let ringSlot = bytes.withUnsafeBytes({ ring.store($0) }) else { return .failure(.busy) }
+        let seq = seqLock.withLock { () -> UInt64 in nextSeq += 1; return nextSeq }
+        dispatcher.enqueue(Dispatcher.QueuedEvent(ringSlot: ringSlot, seq: seq, completion: completion), deviceSlot: slot)
+        return .success(seq)
+    }
+
+    private func process(_ vm: ScriptVM, _ e: Dispatcher.QueuedEvent, _ deviceSlot: Int) {
+        let event = EventCodec.decode(ring.bytes(e.ringSlot))
+        let deviceId = state.live(slot: deviceSlot).id
+        let run = Run(core: core, vm: vm, scripts: core.scripts, seq: e.seq, slot: deviceSlot, event: event, deviceId: deviceId)
+        let result = run.execute()
+        // The slot is held until processing is done (seed design), so a full
+        // ring means "this many events are in flight", never "lost".
+        ring.release(e.ringSlot)
+        stats.add("processed")
+        e.completion?(result)
+    }
+
+    private func run(_ task: Dispatcher.Task, on vm: ScriptVM) {
+        let snapshot = state.openSnapshot()
+        vm.host.snapshot = snapshot
+        defer { vm.host.snapshot = nil; snapshot.close() }
+        let outcome: ScriptVM.Outcome
+        switch task {
+        case .onstart(let generation):
+            guard generation == vm.generation, vm.host.registered["homeserver"]?.functions.contains("onstart") ?? false else { return }
+            outcome = vm.invoke("__call", ["", "{}", "homeserver", "onstart", "", ""], what: "homeserver.onstart")
+            attribute(outcome, script: vm.host.registered["homeserver"]?.script, vm: vm)
+        case .countdown(let entry):
+            // The function lives in the VM (epoch) that set it; a reload or a
+            // replaced VM took it along.
+            guard entry.generation == vm.epoch else { return }
+            outcome = vm.invoke("__fireTimer", [entry.name], what: "countdown \"\(entry.name)\"")
+            attribute(outcome, script: nil, vm: vm)
+        case .thread(let fn, let json):
+            outcome = vm.invoke("__runThread", [fn, json], what: "thread \"\(fn)\"")
+            attribute(outcome, script: nil, vm: vm)
+        }
+    }
+
+    private func attribute(_ outcome: ScriptVM.Outcome, script: String?, vm: ScriptVM) {
+        switch outcome {
+        case .returned: return
+        case .threw(var e):
+            if e.script == nil { e.script = script }
+            core.report(e)
+        case .stopped(var e):
+            if e.script == nil { e.script = script }
+            core.report(e)
+            stats.add("vmsReplaced")
+            vm.rebuild(core.scripts)
+        }
+    }
+
+    // MARK: devices, groups, scripts
+
+    @discardableResult
+    public func define(_ def: DeviceDefinition) -> HomeState.DefineOutcome {
+        state.define(def, now: clock.nowMillis()).outcome
+    }
+
+    public func setGroups(_ groups: [GroupDefinition]) throws(ModelError) {
+        state.setGroups(try GroupGraph(groups, knownDevices: state.deviceIds))
+    }
+
+    /// Compiles and loads a script set in a scratch VM; the errors it met.
+    public func validate(_ set: ScriptSet) -> [ScriptError] {
+        let scratch = ScriptVM(index: -1, core: core)
+        scratch.host.muted = true
+        return scratch.rebuild(set)
+    }
+
+    /// Makes `files` the next script generation if every file loads; runs in
+    /// progress finish on the old generation, new runs take the new one.
+    public func replaceScripts(_ files: [ScriptFile], commit: ((ScriptSet) throws -> Void)? = nil) -> Result<Int, ScriptError> {
+        scriptsLock.withLock {
+            let set = ScriptSet(generation: core.scripts.generation + 1, files: files)
+            if let first = validate(set).first { return .failure(first) }
+            do { try commit?(set) } catch {
+                return .failure(ScriptError(script: nil, line: nil, message: "cannot save the scripts: \(error)"))
+            }
+            core.scripts = set
+            dispatcher.enqueue(.onstart(generation: set.generation))
+            return .success(set.generation)
+        }
+    }
+
+    // MARK: status
+
+    public var uptimeSeconds: Double { Double(monotonicNanos() - startedAt) / 1e9 }
+    public var vmsBusy: Int { dispatcher.busyWorkers }
+}

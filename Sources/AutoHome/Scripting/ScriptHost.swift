@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CJSGuard
+
+/// The natives behind the prelude's `__n_*` functions, for one VM. Arguments
+/// and results are strings (JSON text for values); errors become JS throws.
+final class ScriptHost {
+    enum Native: Int32, CaseIterable {
+        case registered, log, device, deviceByName, devices, devicesStartName, devicesInGroup, isInGroup, group,
+             latest, history, set, countdown, setGlobal, getGlobal, sleep, thread
+
+        var jsName: String { "__n_\(self)" }
+    }
+
+    unowned let core: EngineCore
+    let vmIndex: Int
+    var generation = -1
+    weak var vm: ScriptVM?
+    /// What the current run sees; natives outside a run open their own.
+    var snapshot: Snapshot?
+    /// Set while a VM loads scripts it is not the first to load: top-level
+    /// logs and device writes happen once, not once per VM.
+    var muted = false
+    /// Handlers each `set(key, …)` registered in this VM: lets a run skip the
+    /// call (and building its arguments) when no handler exists.
+    var registered: [String: (script: String, functions: Set<String>)] = [:]
+
+    init(core: EngineCore, vmIndex: Int) {
+        self.core = core
+        self.vmIndex = vmIndex
+    }
+
+    private func withSnapshot<T>(_ body: (Snapshot) -> T) -> T {
+        if let s = snapshot { return body(s) }
+        let s = core.state.openSnapshot()
+        defer { s.close() }
+        return body(s)
+    }
+
+    func call(_ native: Native, _ args: [String?]) -> Result<String?, ModelError> {
+        func arg(_ i: Int) -> String { i < args.count ? (args[i] ?? "") : "" }
+        switch native {
+        case .registered:
+            registered[arg(0)] = (arg(2), Set(arg(1).split(separator: ",").map(String.init)))
+            return .success(nil)
+        case .log:
+            if muted { return .success(nil) }
+            let level = LogLevel(name: arg(1)) ?? .info
+            core.observer.scriptLogged(ScriptLog(script: arg(0), level: level, message: arg(2)))
+            return .success(nil)
+        case .device:
+            return .success(withSnapshot { $0.device(arg(0))?.viewJSON().text })
+        case .deviceByName:
+            return .success(withSnapshot { s in s.devices().first { $0.definition.name == arg(0) }?.viewJSON().text })
+        case .devices:
+            return .success(withSnapshot { JSON.array($0.devices().map { $0.viewJSON() }).text })
+        case .devicesStartName:
+            let prefix = arg(0)
+            return .success(withSnapshot { s in
+                JSON.array(s.devices().filter { $0.definition.name.hasPrefix(prefix) }.map { $0.viewJSON() }).text
+            })
+        case .devicesInGroup:
+            return .success(withSnapshot { s in
+                guard let ids = s.groups.devices(inGroup: arg(0)) else { return nil }
+                return JSON.array(ids.compactMap { s.device($0)?.viewJSON() }).text
+            })
+        case .isInGroup:
+            return .success(withSnapshot { $0.groups.isDevice(arg(0), inGroup: arg(1)) ? "true" : "false" })
+        case .group:
+            return .success(withSnapshot { $0.groups.group(arg(0))?.json.text })
+        case .latest:
+            guard let v = core.state.live(arg(0))?.value(arg(1)) else { return .success(nil) }
+            return .success(v.json.text)
+        case .history:
+            let n = Int(Double(arg(2)) ?? 16)
+            let points = core.state.history(arg(0), property: arg(1), newest: max(0, n)) ?? []
+            return .success(JSON.array(points.map(\.json)).text)
+        case .set:
+            if muted { return .success(nil) }
+            let value: JSON
+            do { value = try JSON.parse(arg(2)) } catch { return .failure(ModelError("device.set: \(error.description)")) }
+            do { try core.scriptSet(deviceId: arg(0), property: arg(1), value: value) } catch { return .failure(error) }
+            return .success(nil)
+        case .countdown:
+            let seconds = Double(arg(1)) ?? 0
+            guard seconds.isFinite, seconds <= 7 * 86_400 else {
+                return .failure(ModelError("home.countdown: seconds must be a number up to one week"))
+            }
+            guard vmIndex >= 0 else { return .success(nil) }
+            core.countdowns.schedule(name: arg(0), seconds: seconds, now: core.clock.nowMillis(), vm: vmIndex, generation: vm?.epoch ?? -1)
+            return .success(nil)
+        case .setGlobal:
+            do { try core.globals.set(arg(0), json: arg(1)) } catch { return .failure(error) }
+            return .success(nil)
+        case .getGlobal:
+            return .success(core.globals.get(arg(0)))
+        case .sleep:
+            // Capped at 5 s (SPEC §4); the watchdog's deadline moves with it, and
+            // replay's virtual clock makes it a no-op.
+            let seconds = min(max(Double(arg(0)) ?? 0, 0), 5)
+            if !core.clock.isVirtual, seconds > 0 {
+                let ms = Int(seconds * 1000)
+                vm?.extendDeadline(ms: ms)
+                sleepMillis(ms)
+            }
+            return .success(nil)
+        case .thread:
+            if muted { return .success(nil) }
+            guard core.postThread?(arg(0), arg(1)) ?? false else {
+                return .failure(ModelError("thread(): too many threads waiting for a VM"))
+            }
+            return .success(nil)
+        }
+    }
+
+    /// The C entry point MuJS natives reach through jsguard.
+    static let entry: jsg_native_fn = { hostPtr, fnId, argc, argv, result, error in
+        let host = Unmanaged<ScriptHost>.fromOpaque(hostPtr!).takeUnretainedValue()
+        guard let native = Native(rawValue: fnId) else { return 1 }
+        var args: [String?] = []
+        args.reserveCapacity(Int(argc))
+        for i in 0..<Int(argc) { args.append(argv![i].map { String(cString: $0) }) }
+        switch host.call(native, args) {
+        case .success(let text):
+            if let text { result!.pointee = strdup(text) }
+            return 0
+        case .failure(let e):
+            error!.pointee = strdup(e.message)
+            return 1
+        }
+    }
+}

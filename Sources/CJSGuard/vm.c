@@ -1,0 +1,171 @@
+/* A guarded MuJS VM: creation, natives, loading and calling under the guard. */
+#include "guard_internal.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NATIVE_ARGS 16
+
+static void ignore_report(js_State *J, const char *message) { (void)J; (void)message; }
+
+static void on_panic(js_State *J) {
+    /* Only reachable if an error escapes every try; treat as a kill. */
+    jsg_vm *vm = js_getcontext(J);
+    if (vm && vm->armed) {
+        vm->spent = 1;
+        vm->armed = 0;
+        siglongjmp(vm->recover, 1);
+    }
+    abort();
+}
+
+jsg_vm *jsg_new(size_t memory_limit, void *host, jsg_native_fn native) {
+    jsg_watchdog_install();
+    jsg_vm *vm = calloc(1, sizeof *vm);
+    if (!vm) return NULL;
+    vm->limit = memory_limit;
+    vm->host = host;
+    vm->native = native;
+    vm->J = js_newstate(jsg_alloc, vm, 0);
+    if (!vm->J) { jsg_free_all_blocks(vm); free(vm); return NULL; }
+    js_setcontext(vm->J, vm);
+    js_atpanic(vm->J, on_panic);
+    js_setreport(vm->J, ignore_report);
+    return vm;
+}
+
+void jsg_free(jsg_vm *vm) {
+    if (!vm) return;
+    /* Never walk MuJS's structures: after a kill they may be torn. Every byte
+     * the VM owns is on the allocator's list. */
+    jsg_free_all_blocks(vm);
+    free(vm);
+}
+
+int jsg_spent(const jsg_vm *vm) { return vm->spent; }
+size_t jsg_bytes_in_use(const jsg_vm *vm) { return vm->bytes; }
+void jsg_gc(jsg_vm *vm) { if (!vm->spent) js_gc(vm->J, 0); }
+
+static void trampoline(js_State *J) {
+    jsg_vm *vm = js_getcontext(J);
+    int id = (int)(intptr_t)js_currentfunctiondata(J);
+    int argc = js_gettop(J) - 1;
+    if (argc > MAX_NATIVE_ARGS) argc = MAX_NATIVE_ARGS;
+    const char *argv[MAX_NATIVE_ARGS];
+    for (int i = 0; i < argc; i++)
+        argv[i] = js_isundefined(J, i + 1) ? NULL : js_tostring(J, i + 1);
+    char *result = NULL, *error = NULL;
+    vm->in_critical++;
+    int rc = vm->native(vm->host, id, argc, argv, &result, &error);
+    vm->in_critical--;
+    jsg_check_deferred_kill(vm);
+    if (rc != 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", error ? error : "native call failed");
+        free(error);
+        free(result);
+        js_error(J, "%s", msg);
+    }
+    if (result) {
+        /* js_pushstring copies; free first-thing after so an OOM throw inside
+         * the push is the only (spent-VM) leak. */
+        js_pushstring(J, result);
+        free(result);
+    } else {
+        js_pushundefined(J);
+    }
+}
+
+void jsg_define_native(jsg_vm *vm, const char *name, int fn_id) {
+    js_State *J = vm->J;
+    if (js_try(J)) { js_pop(J, 1); vm->spent = 1; return; }
+    js_newcfunctionx(J, trampoline, name, 0, (void *)(intptr_t)fn_id, NULL);
+    js_setglobal(J, name);
+    js_endtry(J);
+}
+
+/* Error text with script location: "<toString()>" followed by MuJS's
+ * stackTrace ("\n\tat name (file:line)" frames). Runs while still guarded. */
+static char *describe_error(js_State *J) {
+    if (js_try(J)) { js_pop(J, 1); return strdup("error (unprintable)"); }
+    /* js_tostring converts the slot in place: read the trace first. */
+    char *trace = NULL;
+    if (js_isobject(J, -1)) {
+        js_getproperty(J, -1, "stackTrace");
+        if (js_isstring(J, -1)) trace = strdup(js_tostring(J, -1));
+        js_pop(J, 1);
+    }
+    const char *text = js_tostring(J, -1);
+    size_t n = strlen(text), m = trace ? strlen(trace) : 0;
+    char *out = malloc(n + m + 1);
+    if (out) {
+        memcpy(out, text, n);
+        if (trace) memcpy(out + n, trace, m);
+        out[n + m] = 0;
+    }
+    free(trace);
+    js_endtry(J);
+    return out;
+}
+
+static int finish(jsg_vm *vm, int rc) {
+    jsg_watchdog_disarm(vm);
+    if (vm->oom) return JSG_OOM;
+    return rc;
+}
+
+int jsg_load(jsg_vm *vm, const char *filename, const char *source,
+             unsigned timeout_ms, char **error) {
+    *error = NULL;
+    if (vm->spent) { *error = strdup("VM is spent"); return JSG_OOM; }
+    js_State *J = vm->J;
+    if (sigsetjmp(vm->recover, 1)) {
+        jsg_watchdog_disarm(vm);
+        *error = strdup(vm->oom ? "out of memory while loading" : "timed out while loading");
+        return vm->oom ? JSG_OOM : JSG_TIMEOUT;
+    }
+    jsg_watchdog_arm(vm, timeout_ms);
+    vm->armed = 1;
+    if (js_try(J)) {
+        *error = describe_error(J);
+        js_pop(J, 1);
+        return finish(vm, JSG_THROWN);
+    }
+    js_loadstring(J, filename, source);
+    js_pushundefined(J);
+    js_call(J, 0);
+    js_pop(J, 1);
+    js_endtry(J);
+    return finish(vm, JSG_OK);
+}
+
+int jsg_invoke(jsg_vm *vm, const char *fn, int argc, const char **argv,
+               unsigned timeout_ms, char **result, char **error) {
+    *result = NULL;
+    *error = NULL;
+    if (vm->spent) { *error = strdup("VM is spent"); return JSG_OOM; }
+    js_State *J = vm->J;
+    if (sigsetjmp(vm->recover, 1)) {
+        jsg_watchdog_disarm(vm);
+        *error = strdup(vm->oom ? "out of memory" : "timed out");
+        return vm->oom ? JSG_OOM : JSG_TIMEOUT;
+    }
+    jsg_watchdog_arm(vm, timeout_ms);
+    vm->armed = 1;
+    if (js_try(J)) {
+        *error = describe_error(J);
+        js_pop(J, 1);
+        return finish(vm, JSG_THROWN);
+    }
+    js_getglobal(J, fn);
+    js_pushundefined(J);
+    for (int i = 0; i < argc; i++) {
+        if (argv[i]) js_pushstring(J, argv[i]); else js_pushundefined(J);
+    }
+    js_call(J, argc);
+    if (!js_isundefined(J, -1) && js_isprimitive(J, -1)) *result = strdup(js_tostring(J, -1));
+    js_pop(J, 1);
+    js_endtry(J);
+    return finish(vm, JSG_OK);
+}

@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AutoHome
+
+/// autohomed: config → engine (→ server); `replay` runs the engine offline.
+let usage = """
+usage: autohomed [--config FILE]            run the daemon
+       autohomed --check-config [--config FILE]
+       autohomed replay --config FILE [--scripts DIR] EVENTS.ndjson
+       autohomed --version
+"""
+
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    fputs("autohomed: \(message)\n", stderr)
+    exit(code)
+}
+
+var args = Array(CommandLine.arguments.dropFirst())
+if args.first == "replay" {
+    args.removeFirst()
+    exit(ReplayCommand.main(args))
+}
+
+var configPath = "/etc/auto-home/config.json"
+var checkOnly = false
+var i = 0
+while i < args.count {
+    switch args[i] {
+    case "--config":
+        guard i + 1 < args.count else { fail("--config needs a path\n\(usage)", code: 2) }
+        configPath = args[i + 1]
+        i += 1
+    case "--check-config": checkOnly = true
+    case "--version": print("autohomed \(AutoHomeVersion.string)"); exit(0)
+    case "-h", "--help": print(usage); exit(0)
+    default: fail("unknown argument \(args[i])\n\(usage)", code: 2)
+    }
+    i += 1
+}
+
+let config: Config
+do { config = try Config.load(path: configPath) } catch { fail(error.description) }
+if checkOnly {
+    print("\(configPath): ok")
+    exit(0)
+}
+exit(Daemon.run(config: config))
