@@ -17,9 +17,19 @@ let package = Package(
             path: "Sources/CJSGuard",
             linkerSettings: [.linkedLibrary("mujs"), .linkedLibrary("m"), .linkedLibrary("pthread")]
         ),
+        // QUIC + HTTP/3 server core over ngtcp2, nghttp3 and GnuTLS. Every
+        // library-version difference (Debian 12 vs 13) is bridged inside it.
+        .target(
+            name: "CQuic",
+            path: "Sources/CQuic",
+            linkerSettings: [
+                .linkedLibrary("ngtcp2_crypto_gnutls"), .linkedLibrary("ngtcp2"),
+                .linkedLibrary("nghttp3"), .linkedLibrary("gnutls"),
+            ]
+        ),
         .target(
             name: "AutoHome",
-            dependencies: ["CJSGuard"],
+            dependencies: ["CJSGuard", "CQuic"],
             path: "Sources/AutoHome",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -32,7 +32,7 @@ public struct PropertyDefinition: Sendable, Equatable {
     public static func defaultValue(type: PropertyType, min: Double, max: Double) -> PropertyValue {
         switch type {
         case .switch, .button: return .flag(false, label: "off")
-        case .dial: return .number(Swift.min(Swift.max(0, min), max))
+        case .dial: return .number(min)
         case .text: return .text("")
         }
     }

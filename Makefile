@@ -1,0 +1,61 @@
+# auto-home: build, test, run, bench. The cross build and the image live in
+# mk/cross.mk and mk/image.mk.
+SHELL := /bin/bash
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+BUILD := build
+# A folder holding only the static archives we want: the linker looks here
+# first, so these libraries link statically into autohomed.
+STATIC_LIBS := $(BUILD)/static-libs
+STATIC_WANT := mujs
+LINK_FLAGS := -Xlinker -L$(CURDIR)/$(STATIC_LIBS)
+DEBUG_BIN := .build/debug/autohomed
+RELEASE_BIN := .build/release/autohomed
+RUN_DIR := run
+
+.PHONY: all deps build release test unit-test scenario-test blackbox-test run bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(STATIC_LIBS)/.stamp: scripts/host-packages.txt
+	@mkdir -p $(STATIC_LIBS)
+	@for l in $(STATIC_WANT); do \
+	  a=$$(ls /usr/lib/*-linux-gnu/lib$$l.a 2>/dev/null | head -n1); \
+	  [ -n "$$a" ] || { echo "lib$$l.a not found (make deps)"; exit 1; }; \
+	  ln -sf "$$a" $(STATIC_LIBS)/lib$$l.a; done
+	@touch $@
+
+build: deps $(STATIC_LIBS)/.stamp
+	$(SWIFT) build $(LINK_FLAGS)
+
+release: deps $(STATIC_LIBS)/.stamp
+	$(SWIFT) build -c release $(LINK_FLAGS)
+
+unit-test: build
+	$(SWIFT) test $(LINK_FLAGS)
+
+scenario-test: build
+	python3 scripts/run-scenarios.py $(DEBUG_BIN)
+
+blackbox-test: build
+	@if [ -d Tests/blackbox ] && ls Tests/blackbox/test_*.py >/dev/null 2>&1; then \
+	  AUTOHOMED=$(CURDIR)/$(DEBUG_BIN) python3 -m pytest -q Tests/blackbox; \
+	else echo "no black-box tests yet"; fi
+
+test: unit-test scenario-test blackbox-test
+
+# Runs the daemon on defaults with its data under ./run/.
+run: release
+	@mkdir -p $(RUN_DIR)
+	@[ -f $(RUN_DIR)/config.json ] || scripts/make-run-config.sh $(RUN_DIR)
+	$(RELEASE_BIN) --config $(RUN_DIR)/config.json
+
+bench: release
+	$(RELEASE_BIN) bench
+
+clean:
+	rm -rf .build $(BUILD)
+
+-include mk/*.mk
