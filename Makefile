@@ -53,7 +53,7 @@ run: release
 	$(RELEASE_BIN) --config $(RUN_DIR)/config.json
 
 bench: release
-	$(RELEASE_BIN) bench
+	.build/release/autohome-bench
 
 clean:
 	rm -rf .build $(BUILD)

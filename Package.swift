@@ -39,6 +39,13 @@ let package = Package(
             path: "Sources/autohomed",
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // `make bench`: engine figures (not shipped on the image).
+        .executableTarget(
+            name: "autohome-bench",
+            dependencies: ["AutoHome"],
+            path: "Sources/autohome-bench",
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(
             name: "AutoHomeTests",
             dependencies: ["AutoHome"],
