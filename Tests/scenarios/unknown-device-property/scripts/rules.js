@@ -1,0 +1,1 @@
+set("lamp", { power_ontrigger: function (p) { home.log("trigger power"); } });
