@@ -157,7 +157,7 @@ final class Run {
         let fresh = vm.epoch != sentEpoch
         sentEpoch = vm.epoch
         let outcome = vm.invoke("__call", [fresh ? eventJSON : "", fresh ? previousJSON : "{}", key, fn, property, changes],
-                                what: "\(key == result.deviceId ? key : key).\(fn)")
+                                what: key + "." + fn)
         switch outcome {
         case .returned(let text):
             if text == "-1" { return nil }

@@ -78,7 +78,8 @@ final class ScriptVM {
     }
 
     /// Calls a global function with string arguments under the watchdog.
-    func invoke(_ fn: String, _ args: [String], what: String) -> Outcome {
+    /// `what` names the call in a stop message; built only when needed.
+    func invoke(_ fn: String, _ args: [String], what: @autoclosure () -> String) -> Outcome {
         guard let raw else { return .stopped(ScriptError(script: nil, line: nil, message: "no VM")) }
         var cargs: [UnsafePointer<CChar>?] = args.map { UnsafePointer(strdup($0)) }
         defer { for p in cargs { free(UnsafeMutablePointer(mutating: p)) } }
@@ -94,9 +95,9 @@ final class ScriptVM {
         case Int32(JSG_THROWN):
             return .threw(ScriptError.fromMuJS(err.map { String(cString: $0) } ?? "error"))
         case Int32(JSG_TIMEOUT):
-            return .stopped(ScriptError(script: nil, line: nil, message: "\(what) stopped: ran longer than \(core.scriptTimeoutMs) ms (scriptTimeoutMs)"))
+            return .stopped(ScriptError(script: nil, line: nil, message: "\(what()) stopped: ran longer than \(core.scriptTimeoutMs) ms (scriptTimeoutMs)"))
         default:
-            return .stopped(ScriptError(script: nil, line: nil, message: "\(what) stopped: used more than \(core.vmMemoryBytes) bytes (vmMemoryBytes)"))
+            return .stopped(ScriptError(script: nil, line: nil, message: "\(what()) stopped: used more than \(core.vmMemoryBytes) bytes (vmMemoryBytes)"))
         }
     }
 
