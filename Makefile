@@ -12,7 +12,7 @@ DEBUG_BIN := .build/debug/autohomed
 RELEASE_BIN := .build/release/autohomed
 RUN_DIR := run
 
-.PHONY: all deps build release test unit-test scenario-test blackbox-test run bench clean
+.PHONY: all deps build release test unit-test scenario-test cquic-test check-trixie-headers blackbox-test run bench clean
 
 all: build
 
@@ -44,7 +44,15 @@ blackbox-test: build
 	  AUTOHOMED=$(CURDIR)/$(DEBUG_BIN) python3 -m pytest -q Tests/blackbox; \
 	else echo "no black-box tests yet"; fi
 
-test: unit-test scenario-test blackbox-test
+# The QUIC core alone, against an echo server (aioquic and gtlsclient clients).
+cquic-test: deps
+	$(MAKE) -C Tests/cquic test
+
+# CQuic must also compile and work against Debian 13's ngtcp2 1.x / nghttp3 1.x.
+check-trixie-headers: deps
+	scripts/check-trixie-headers.sh --test
+
+test: unit-test scenario-test cquic-test check-trixie-headers blackbox-test
 
 # Runs the daemon on defaults with its data under ./run/.
 run: release

@@ -1,0 +1,125 @@
+/*
+ * compat.h - every difference between ngtcp2 0.12 / nghttp3 0.8 (Debian 12)
+ * and ngtcp2 1.x / nghttp3 1.x (Debian 13) lives here, so the rest of CQuic
+ * is written once against these small wrappers.
+ *
+ * The versioned-struct entry points (ngtcp2_settings_default,
+ * ngtcp2_conn_server_new, ngtcp2_conn_read_pkt, nghttp3_conn_server_new ...)
+ * are function-like macros in both generations; they are only used from C
+ * here, which is why Swift never needs them.
+ */
+#ifndef CQ_COMPAT_H
+#define CQ_COMPAT_H
+
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+#include <ngtcp2/ngtcp2_crypto_gnutls.h>
+#include <nghttp3/nghttp3.h>
+
+#if !defined(NGTCP2_VERSION_NUM) || !defined(NGHTTP3_VERSION_NUM)
+#error "ngtcp2/nghttp3 version macros missing"
+#endif
+#if NGTCP2_VERSION_NUM < 0x000c00
+#error "CQuic needs ngtcp2 >= 0.12"
+#endif
+
+#if NGTCP2_VERSION_NUM >= 0x010000
+#define CQ_NGTCP2_V1 1
+#else
+#define CQ_NGTCP2_V1 0
+#endif
+
+/* ---- connection close error: ngtcp2_connection_close_error -> ngtcp2_ccerr */
+#if CQ_NGTCP2_V1
+typedef ngtcp2_ccerr cq_ccerr;
+static inline void cq_ccerr_default(cq_ccerr *e) { ngtcp2_ccerr_default(e); }
+static inline void cq_ccerr_set_liberr(cq_ccerr *e, int rv) {
+    ngtcp2_ccerr_set_liberr(e, rv, NULL, 0);
+}
+static inline void cq_ccerr_set_app(cq_ccerr *e, uint64_t code) {
+    ngtcp2_ccerr_set_application_error(e, code, NULL, 0);
+}
+static inline void cq_ccerr_set_tls_alert(cq_ccerr *e, uint8_t alert) {
+    ngtcp2_ccerr_set_tls_alert(e, alert, NULL, 0);
+}
+#else
+typedef ngtcp2_connection_close_error cq_ccerr;
+static inline void cq_ccerr_default(cq_ccerr *e) {
+    ngtcp2_connection_close_error_default(e);
+}
+static inline void cq_ccerr_set_liberr(cq_ccerr *e, int rv) {
+    ngtcp2_connection_close_error_set_transport_error_liberr(e, rv, NULL, 0);
+}
+static inline void cq_ccerr_set_app(cq_ccerr *e, uint64_t code) {
+    ngtcp2_connection_close_error_set_application_error(e, code, NULL, 0);
+}
+static inline void cq_ccerr_set_tls_alert(cq_ccerr *e, uint8_t alert) {
+    ngtcp2_connection_close_error_set_transport_error_tls_alert(e, alert, NULL, 0);
+}
+#endif
+
+/* ---- closing / draining period: ngtcp2_conn_is_in_* -> ngtcp2_conn_in_* */
+static inline int cq_in_closing(ngtcp2_conn *c) {
+#if CQ_NGTCP2_V1
+    return ngtcp2_conn_in_closing_period(c);
+#else
+    return ngtcp2_conn_is_in_closing_period(c);
+#endif
+}
+static inline int cq_in_draining(ngtcp2_conn *c) {
+#if CQ_NGTCP2_V1
+    return ngtcp2_conn_in_draining_period(c);
+#else
+    return ngtcp2_conn_is_in_draining_period(c);
+#endif
+}
+
+/* ---- stream shutdown gained a flags argument in 1.x */
+static inline int cq_shutdown_stream_read(ngtcp2_conn *c, int64_t sid, uint64_t code) {
+#if CQ_NGTCP2_V1
+    return ngtcp2_conn_shutdown_stream_read(c, 0, sid, code);
+#else
+    return ngtcp2_conn_shutdown_stream_read(c, sid, code);
+#endif
+}
+static inline int cq_shutdown_stream_write(ngtcp2_conn *c, int64_t sid, uint64_t code) {
+#if CQ_NGTCP2_V1
+    return ngtcp2_conn_shutdown_stream_write(c, 0, sid, code);
+#else
+    return ngtcp2_conn_shutdown_stream_write(c, sid, code);
+#endif
+}
+
+/* ---- number of source connection ids: get_num_scid -> get_scid(conn, NULL) */
+static inline size_t cq_num_scid(ngtcp2_conn *c) {
+#if CQ_NGTCP2_V1
+    return ngtcp2_conn_get_scid(c, NULL);
+#else
+    return ngtcp2_conn_get_num_scid(c);
+#endif
+}
+
+/* ---- crypto_level -> encryption_level (recv_tx_key callback argument) */
+#if CQ_NGTCP2_V1
+typedef ngtcp2_encryption_level cq_level;
+#define CQ_LEVEL_1RTT NGTCP2_ENCRYPTION_LEVEL_1RTT
+#else
+typedef ngtcp2_crypto_level cq_level;
+#define CQ_LEVEL_1RTT NGTCP2_CRYPTO_LEVEL_APPLICATION
+#endif
+
+/* ---- transport parameters: 1.x only sends original_dcid when told to,
+ * and a server that omits it fails every client's validation. */
+static inline void cq_params_set_odcid(ngtcp2_transport_params *p, const ngtcp2_cid *odcid) {
+    p->original_dcid = *odcid;
+#if CQ_NGTCP2_V1
+    p->original_dcid_present = 1;
+#endif
+}
+
+/* Tokens (Retry / NEW_TOKEN) are not used: ngtcp2_settings_default() leaves
+ * them empty in both generations, so the ngtcp2_vec -> ptr+len change of the
+ * token fields never touches us.  The handshake timeout has no default in 1.x
+ * (UINT64_MAX), so conn.c always sets one. */
+
+#endif /* CQ_COMPAT_H */

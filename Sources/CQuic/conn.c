@@ -1,0 +1,312 @@
+/*
+ * conn.c - one QUIC connection: creation, reading packets, writing packets
+ * (pulling HTTP/3 data out of nghttp3), timers and the closing / draining
+ * periods.  The ngtcp2 callbacks are in quic_cb.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref) {
+    return ((cq_conn *)ref->user_data)->qc;
+}
+
+static void log_printf(void *user, const char *fmt, ...) {
+    (void)user;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+cq_conn *cq_conn_new(cq_server *s, const ngtcp2_pkt_hd *hd,
+                     const struct sockaddr *local, socklen_t locallen,
+                     const struct sockaddr *remote, socklen_t remotelen) {
+    cq_conn *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    c->srv = s;
+    c->id = ++s->next_conn_id;
+    memcpy(&c->local, local, locallen);
+    memcpy(&c->remote, remote, remotelen);
+    c->locallen = locallen;
+    c->remotelen = remotelen;
+    cq_addr_text(remote, c->peer, sizeof(c->peer));
+    cq_ccerr_default(&c->ccerr);
+    c->conn_ref.get_conn = get_conn;
+    c->conn_ref.user_data = c;
+
+    ngtcp2_cid scid;
+    scid.datalen = CQ_SCIDLEN;
+    do {
+        if (cq_random(scid.data, scid.datalen) != 0) goto fail;
+    } while (cq_map_get(&s->cids, scid.data, scid.datalen));
+
+    ngtcp2_settings st;
+    ngtcp2_settings_default(&st);
+    st.initial_ts = cq_now();
+    if (s->ngtcp2_log) st.log_printf = log_printf;
+    /* Windows auto-tune up to these; they let a 1 MiB upload (and many
+     * concurrent smaller ones) flow without stalling on flow control. */
+    st.max_stream_window = 8u << 20;
+    st.max_window = 24u << 20;
+    st.handshake_timeout = (uint64_t)s->cfg.handshake_timeout_ms * NGTCP2_MILLISECONDS;
+
+    ngtcp2_transport_params p;
+    ngtcp2_transport_params_default(&p);
+    p.initial_max_stream_data_bidi_local = 256u << 10;
+    p.initial_max_stream_data_bidi_remote = 2u << 20;
+    p.initial_max_stream_data_uni = 256u << 10;
+    p.initial_max_data = 8u << 20;
+    p.initial_max_streams_bidi = s->cfg.max_streams_per_conn;
+    p.initial_max_streams_uni = 8;  /* control + 2 QPACK, and some slack */
+    p.max_idle_timeout = (uint64_t)s->cfg.idle_timeout_ms * NGTCP2_MILLISECONDS;
+    p.active_connection_id_limit = 4;
+    cq_params_set_odcid(&p, &hd->dcid);
+
+    ngtcp2_path path = {
+        .local = {.addr = (ngtcp2_sockaddr *)&c->local, .addrlen = locallen},
+        .remote = {.addr = (ngtcp2_sockaddr *)&c->remote, .addrlen = remotelen},
+    };
+    int rv = ngtcp2_conn_server_new(&c->qc, &hd->scid, &scid, &path, hd->version,
+                                    &cq_callbacks, &st, &p, NULL, c);
+    if (rv != 0) {
+        cq_log(s, 1, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
+        goto fail;
+    }
+    if (cq_tls_session_new(c) != 0) goto fail;
+    ngtcp2_conn_set_tls_native_handle(c->qc, c->tls);
+
+    /* Our id, and the client's original DCID (its Initials retransmitted
+     * before it learns our id still carry that one). */
+    if (cq_conn_add_cid(c, &scid) != 0 || cq_conn_add_cid(c, &hd->dcid) != 0) goto fail;
+    if (cq_map_put(&s->byid, &c->id, sizeof(c->id), c) != 0) goto fail;
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    cq_log(s, 3, "conn %llu: new from %s", (unsigned long long)c->id, c->peer);
+    return c;
+fail:
+    for (size_t i = 0; i < c->ncids; i++)
+        cq_map_del(&s->cids, c->cids[i].data, c->cids[i].datalen);
+    if (c->qc) ngtcp2_conn_del(c->qc);
+    if (c->tls) gnutls_deinit(c->tls);
+    free(c->cids);
+    free(c);
+    return NULL;
+}
+
+void cq_conn_free(cq_conn *c) {
+    cq_server *s = c->srv;
+    while (c->streams) cq_stream_free(c->streams, 1);
+    for (size_t i = 0; i < c->ncids; i++)
+        if (cq_map_get(&s->cids, c->cids[i].data, c->cids[i].datalen) == c)
+            cq_map_del(&s->cids, c->cids[i].data, c->cids[i].datalen);
+    cq_map_del(&s->byid, &c->id, sizeof(c->id));
+    if (c->prev) c->prev->next = c->next; else s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->nconns--;
+    if (c->h3) nghttp3_conn_del(c->h3);
+    if (c->qc) ngtcp2_conn_del(c->qc);
+    if (c->tls) gnutls_deinit(c->tls);
+    cq_log(s, 3, "conn %llu: freed", (unsigned long long)c->id);
+    free(c->closebuf);
+    free(c->cids);
+    free(c);
+}
+
+void cq_conn_mark_dirty(cq_conn *c) {
+    if (c->dirty) return;
+    c->dirty = 1;
+    c->dirty_next = c->srv->dirty;
+    c->srv->dirty = c;
+}
+
+/* ---- closing ----------------------------------------------------------- */
+
+static void start_closing(cq_conn *c) {
+    if (c->state != CQ_ACTIVE) return;
+    uint64_t now = cq_now();
+    if (cq_in_draining(c->qc)) {
+        c->state = CQ_DRAINING;
+        c->close_deadline = now + 3 * ngtcp2_conn_get_pto(c->qc);
+        return;
+    }
+    c->closebuf = malloc(CQ_MAX_PKT);
+    if (!c->closebuf) {
+        c->state = CQ_DEAD;
+        return;
+    }
+    ngtcp2_path_storage ps;
+    ngtcp2_path_storage_zero(&ps);
+    ngtcp2_pkt_info pi;
+    ngtcp2_ssize n = ngtcp2_conn_write_connection_close(c->qc, &ps.path, &pi, c->closebuf,
+                                                        CQ_MAX_PKT, &c->ccerr, now);
+    if (n <= 0) { /* nothing can be sent (e.g. no keys yet): just forget it */
+        c->state = CQ_DEAD;
+        return;
+    }
+    c->closelen = (size_t)n;
+    c->state = CQ_CLOSING;
+    /* RFC 9000 §10.2: stay at least three PTOs to answer stragglers. */
+    c->close_deadline = now + 3 * ngtcp2_conn_get_pto(c->qc);
+    cq_udp_send(c->srv, &ps.path.local, &ps.path.remote, c->closebuf, c->closelen);
+}
+
+void cq_conn_fail(cq_conn *c, int liberr) {
+    if (!c->ccerr_set) {
+        if (liberr == NGTCP2_ERR_CRYPTO)
+            cq_ccerr_set_tls_alert(&c->ccerr, ngtcp2_conn_get_tls_alert(c->qc));
+        else
+            cq_ccerr_set_liberr(&c->ccerr, liberr);
+        c->ccerr_set = 1;
+    }
+    cq_log(c->srv, 3, "conn %llu: closing: %s", (unsigned long long)c->id, ngtcp2_strerror(liberr));
+    start_closing(c);
+}
+
+void cq_conn_resend_close(cq_conn *c) {
+    /* Answer stragglers with our CONNECTION_CLOSE, but exponentially less
+     * often, so a flood cannot make us a reflector. */
+    c->close_rx++;
+    if ((c->close_rx & (c->close_rx - 1)) != 0) return;
+    ngtcp2_addr la = {.addr = (ngtcp2_sockaddr *)&c->local, .addrlen = c->locallen};
+    ngtcp2_addr ra = {.addr = (ngtcp2_sockaddr *)&c->remote, .addrlen = c->remotelen};
+    cq_udp_send(c->srv, &la, &ra, c->closebuf, c->closelen);
+}
+
+void cq_conn_close_now(cq_conn *c) {
+    if (c->state == CQ_ACTIVE) {
+        cq_ccerr_set_app(&c->ccerr, NGHTTP3_H3_NO_ERROR);
+        c->ccerr_set = 1;
+        start_closing(c);
+    }
+    c->state = CQ_DEAD;
+}
+
+/* ---- I/O --------------------------------------------------------------- */
+
+void cq_conn_read(cq_conn *c, const struct sockaddr *local, socklen_t locallen,
+                  const struct sockaddr *remote, socklen_t remotelen,
+                  const uint8_t *data, size_t len) {
+    ngtcp2_path path = {
+        .local = {.addr = (ngtcp2_sockaddr *)local, .addrlen = locallen},
+        .remote = {.addr = (ngtcp2_sockaddr *)remote, .addrlen = remotelen},
+    };
+    ngtcp2_pkt_info pi;
+    memset(&pi, 0, sizeof(pi));
+    int rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, data, len, cq_now());
+    if (rv == 0) {
+        /* Remember the latest path for resending CONNECTION_CLOSE. */
+        memcpy(&c->local, local, locallen);
+        memcpy(&c->remote, remote, remotelen);
+        c->locallen = locallen;
+        c->remotelen = remotelen;
+        return;
+    }
+    switch (rv) {
+    case NGTCP2_ERR_DRAINING: /* the peer closed: go quiet for 3 PTO */
+        c->state = CQ_DRAINING;
+        c->close_deadline = cq_now() + 3 * ngtcp2_conn_get_pto(c->qc);
+        return;
+    case NGTCP2_ERR_DROP_CONN:
+        c->state = CQ_DEAD;
+        return;
+    default:
+        cq_conn_fail(c, rv);
+    }
+}
+
+void cq_conn_write(cq_conn *c) {
+    if (c->state != CQ_ACTIVE) return;
+    uint8_t buf[CQ_MAX_PKT];
+    ngtcp2_path_storage ps;
+    ngtcp2_path_storage_zero(&ps);
+    ngtcp2_pkt_info pi;
+    uint64_t ts = cq_now();
+    size_t maxpkt = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->qc);
+    if (maxpkt > sizeof(buf)) maxpkt = sizeof(buf);
+    /* Send at most one congestion-controller quantum per pass; pacing puts
+     * the next pass into ngtcp2_conn_get_expiry(). */
+    size_t quantum = ngtcp2_conn_get_send_quantum(c->qc), sent = 0;
+    for (;;) {
+        int64_t sid = -1;
+        int fin = 0;
+        nghttp3_vec vec[16];
+        nghttp3_ssize nvec = 0;
+        if (c->h3 && ngtcp2_conn_get_max_data_left(c->qc)) {
+            nvec = nghttp3_conn_writev_stream(c->h3, &sid, &fin, vec, 16);
+            if (nvec < 0) {
+                cq_ccerr_set_app(&c->ccerr, nghttp3_err_infer_quic_app_error_code((int)nvec));
+                c->ccerr_set = 1;
+                start_closing(c);
+                return;
+            }
+        }
+        ngtcp2_ssize ndatalen = -1;
+        uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE | (fin ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0);
+        ngtcp2_ssize n = ngtcp2_conn_writev_stream(c->qc, &ps.path, &pi, buf, maxpkt, &ndatalen,
+                                                   flags, sid, (const ngtcp2_vec *)vec,
+                                                   (size_t)nvec, ts);
+        if (n < 0) {
+            switch (n) {
+            case NGTCP2_ERR_STREAM_DATA_BLOCKED:
+                nghttp3_conn_block_stream(c->h3, sid);
+                continue;
+            case NGTCP2_ERR_STREAM_SHUT_WR:
+                nghttp3_conn_shutdown_stream_write(c->h3, sid);
+                continue;
+            case NGTCP2_ERR_WRITE_MORE: /* packet not full yet: offer more stream data */
+                if (nghttp3_conn_add_write_offset(c->h3, sid, (size_t)ndatalen) == 0) continue;
+                cq_conn_fail(c, NGTCP2_ERR_INTERNAL);
+                return;
+            }
+            cq_conn_fail(c, (int)n);
+            return;
+        }
+        if (ndatalen >= 0 && nghttp3_conn_add_write_offset(c->h3, sid, (size_t)ndatalen) != 0) {
+            cq_conn_fail(c, NGTCP2_ERR_INTERNAL);
+            return;
+        }
+        if (n == 0) break;
+        cq_udp_send(c->srv, &ps.path.local, &ps.path.remote, buf, (size_t)n);
+        sent += (size_t)n;
+        if (sent >= quantum) break;
+    }
+    ngtcp2_conn_update_pkt_tx_time(c->qc, ts);
+}
+
+void cq_conn_on_expiry(cq_conn *c) {
+    uint64_t now = cq_now();
+    if (c->state == CQ_CLOSING || c->state == CQ_DRAINING) {
+        if (now >= c->close_deadline) c->state = CQ_DEAD;
+        return;
+    }
+    if (c->state != CQ_ACTIVE) return;
+    int rv = ngtcp2_conn_handle_expiry(c->qc, now);
+    if (rv == NGTCP2_ERR_IDLE_CLOSE || rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
+        /* Idle: the peer is gone; a CONNECTION_CLOSE would reach nobody. */
+        cq_log(c->srv, 3, "conn %llu: %s", (unsigned long long)c->id, ngtcp2_strerror(rv));
+        c->state = CQ_DEAD;
+        return;
+    }
+    if (rv != 0) {
+        cq_conn_fail(c, rv);
+        return;
+    }
+    cq_conn_write(c);
+}
+
+void cq_conn_update_expiry(cq_conn *c) {
+    switch (c->state) {
+    case CQ_ACTIVE: c->expiry = ngtcp2_conn_get_expiry(c->qc); break;
+    case CQ_CLOSING:
+    case CQ_DRAINING: c->expiry = c->close_deadline; break;
+    default: c->expiry = 0; break;
+    }
+}

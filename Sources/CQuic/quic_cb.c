@@ -1,0 +1,170 @@
+/*
+ * quic_cb.c - the ngtcp2 callbacks of a server connection: connection-id
+ * bookkeeping (every id we issue must route to its connection), and the
+ * glue that hands stream events to nghttp3 (h3.c).
+ */
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- connection ids ---------------------------------------------------- */
+
+int cq_conn_add_cid(cq_conn *c, const ngtcp2_cid *cid) {
+    if (c->ncids == c->capcids) {
+        size_t cap = c->capcids ? c->capcids * 2 : 4;
+        ngtcp2_cid *n = realloc(c->cids, cap * sizeof(*n));
+        if (!n) return -1;
+        c->cids = n;
+        c->capcids = cap;
+    }
+    if (cq_map_put(&c->srv->cids, cid->data, cid->datalen, c) != 0) return -1;
+    c->cids[c->ncids++] = *cid;
+    return 0;
+}
+
+void cq_conn_del_cid(cq_conn *c, const ngtcp2_cid *cid) {
+    for (size_t i = 0; i < c->ncids; i++) {
+        if (ngtcp2_cid_eq(&c->cids[i], cid)) {
+            /* Only remove the mapping if it is still ours. */
+            if (cq_map_get(&c->srv->cids, cid->data, cid->datalen) == c)
+                cq_map_del(&c->srv->cids, cid->data, cid->datalen);
+            c->cids[i] = c->cids[--c->ncids];
+            return;
+        }
+    }
+}
+
+/* ---- ngtcp2 callbacks ---------------------------------------------------- */
+
+static void cb_rand(uint8_t *dest, size_t destlen, const ngtcp2_rand_ctx *ctx) {
+    (void)ctx;
+    if (gnutls_rnd(GNUTLS_RND_NONCE, dest, destlen) != 0) memset(dest, 0, destlen);
+}
+
+static int cb_get_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token,
+                          size_t cidlen, void *user) {
+    (void)qc;
+    cq_conn *c = user;
+    cid->datalen = cidlen;
+    /* Stateless reset is not supported, so the token is just random. */
+    if (cq_random(token, NGTCP2_STATELESS_RESET_TOKENLEN) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+    do {
+        if (cq_random(cid->data, cidlen) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+    } while (cq_map_get(&c->srv->cids, cid->data, cidlen));
+    return cq_conn_add_cid(c, cid) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+static int cb_remove_cid(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user) {
+    (void)qc;
+    cq_conn_del_cid(user, cid);
+    return 0;
+}
+
+static int cb_recv_tx_key(ngtcp2_conn *qc, cq_level level, void *user) {
+    (void)qc;
+    /* 1-RTT keys exist: the client's transport parameters are known, so
+     * HTTP/3 can open its control and QPACK streams. */
+    if (level != CQ_LEVEL_1RTT) return 0;
+    return cq_h3_setup(user) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+static int cb_recv_stream_data(ngtcp2_conn *qc, uint32_t flags, int64_t sid,
+                               uint64_t offset, const uint8_t *data, size_t len,
+                               void *user, void *stream_user) {
+    (void)qc; (void)offset; (void)stream_user;
+    return cq_h3_recv_stream_data(user, sid, data, len, (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0) == 0
+               ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+static int cb_acked_stream_data(ngtcp2_conn *qc, int64_t sid, uint64_t offset,
+                                uint64_t datalen, void *user, void *stream_user) {
+    (void)qc; (void)offset; (void)stream_user;
+    cq_conn *c = user;
+    if (!c->h3) return 0;
+    int rv = nghttp3_conn_add_ack_offset(c->h3, sid, datalen);
+    if (rv != 0) {
+        cq_ccerr_set_app(&c->ccerr, nghttp3_err_infer_quic_app_error_code(rv));
+        c->ccerr_set = 1;
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    }
+    return 0;
+}
+
+static int cb_stream_close(ngtcp2_conn *qc, uint32_t flags, int64_t sid,
+                           uint64_t app_error_code, void *user, void *stream_user) {
+    (void)stream_user;
+    cq_conn *c = user;
+    if (!c->h3) return 0;
+    if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET)) app_error_code = NGHTTP3_H3_NO_ERROR;
+    int rv = nghttp3_conn_close_stream(c->h3, sid, app_error_code);
+    if (rv == NGHTTP3_ERR_STREAM_NOT_FOUND) {
+        /* nghttp3 never saw it (e.g. reset before any header): give the
+         * client its stream credit back ourselves. */
+        if (ngtcp2_is_bidi_stream(sid)) ngtcp2_conn_extend_max_streams_bidi(qc, 1);
+        return 0;
+    }
+    if (rv != 0) {
+        cq_ccerr_set_app(&c->ccerr, nghttp3_err_infer_quic_app_error_code(rv));
+        c->ccerr_set = 1;
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    }
+    return 0;
+}
+
+/* The peer reset its sending side or asked us to stop sending: either way
+ * nghttp3 must stop expecting more of this request. */
+static int shutdown_read(cq_conn *c, int64_t sid) {
+    if (!c->h3) return 0;
+    return nghttp3_conn_shutdown_stream_read(c->h3, sid) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+static int cb_stream_reset(ngtcp2_conn *qc, int64_t sid, uint64_t final_size,
+                           uint64_t app_error_code, void *user, void *stream_user) {
+    (void)qc; (void)final_size; (void)app_error_code; (void)stream_user;
+    return shutdown_read(user, sid);
+}
+
+static int cb_stream_stop_sending(ngtcp2_conn *qc, int64_t sid, uint64_t app_error_code,
+                                  void *user, void *stream_user) {
+    (void)qc; (void)app_error_code; (void)stream_user;
+    return shutdown_read(user, sid);
+}
+
+static int cb_extend_max_remote_streams_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
+    (void)qc;
+    cq_conn *c = user;
+    if (c->h3) nghttp3_conn_set_max_client_streams_bidi(c->h3, max_streams);
+    return 0;
+}
+
+static int cb_extend_max_stream_data(ngtcp2_conn *qc, int64_t sid, uint64_t max_data,
+                                     void *user, void *stream_user) {
+    (void)qc; (void)max_data; (void)stream_user;
+    cq_conn *c = user;
+    if (c->h3 && nghttp3_conn_unblock_stream(c->h3, sid) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
+    return 0;
+}
+
+const ngtcp2_callbacks cq_callbacks = {
+    .recv_client_initial = ngtcp2_crypto_recv_client_initial_cb,
+    .recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+    .encrypt = ngtcp2_crypto_encrypt_cb,
+    .decrypt = ngtcp2_crypto_decrypt_cb,
+    .hp_mask = ngtcp2_crypto_hp_mask_cb,
+    .recv_stream_data = cb_recv_stream_data,
+    .acked_stream_data_offset = cb_acked_stream_data,
+    .stream_close = cb_stream_close,
+    .rand = cb_rand,
+    .get_new_connection_id = cb_get_new_cid,
+    .remove_connection_id = cb_remove_cid,
+    .update_key = ngtcp2_crypto_update_key_cb,
+    .stream_reset = cb_stream_reset,
+    .extend_max_remote_streams_bidi = cb_extend_max_remote_streams_bidi,
+    .extend_max_stream_data = cb_extend_max_stream_data,
+    .delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
+    .delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
+    .get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
+    .stream_stop_sending = cb_stream_stop_sending,
+    .version_negotiation = ngtcp2_crypto_version_negotiation_cb,
+    .recv_tx_key = cb_recv_tx_key,
+};
