@@ -72,6 +72,11 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(e.stats.get("vmsReplaced"), 1)
         _ = send(e, "d0", 2)
         XCTAssertEqual(c.logs, ["ok 2"], "the fresh VM runs the next event")
+        // Nothing keeps spinning after the stop: over half a second of idle the
+        // process uses far less than half a core (a leftover loop would use one).
+        let cpu0 = processCPUNanos()
+        sleepMillis(500)
+        XCTAssertLessThan(processCPUNanos() - cpu0, 250_000_000)
     }
 
     func testMemoryHogIsStoppedAndVMReplaced() throws {
