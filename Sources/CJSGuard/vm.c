@@ -109,63 +109,72 @@ static char *describe_error(js_State *J) {
     return out;
 }
 
-static int finish(jsg_vm *vm, int rc) {
-    jsg_watchdog_disarm(vm);
-    if (vm->oom) return JSG_OOM;
-    return rc;
-}
+/* The body of a guarded call: runs inside js_try, may throw. */
+typedef void (*guarded_body)(jsg_vm *vm, void *ctx);
 
-int jsg_load(jsg_vm *vm, const char *filename, const char *source,
-             unsigned timeout_ms, char **error) {
+/* Runs `body` with the watchdog armed. The recovery point lives in this frame,
+ * which stays on the stack for the whole call, so the watchdog can jump here. */
+static int run_guarded(jsg_vm *vm, unsigned timeout_ms, guarded_body body, void *ctx,
+                       char **error, const char *what) {
     *error = NULL;
     if (vm->spent) { *error = strdup("VM is spent"); return JSG_OOM; }
     js_State *J = vm->J;
     if (sigsetjmp(vm->recover, 1)) {
         jsg_watchdog_disarm(vm);
-        *error = strdup(vm->oom ? "out of memory while loading" : "timed out while loading");
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s%s", vm->oom ? "out of memory" : "timed out", what);
+        *error = strdup(msg);
         return vm->oom ? JSG_OOM : JSG_TIMEOUT;
     }
     jsg_watchdog_arm(vm, timeout_ms);
     vm->armed = 1;
+    volatile int rc = JSG_OK;
     if (js_try(J)) {
         *error = describe_error(J);
         js_pop(J, 1);
-        return finish(vm, JSG_THROWN);
+        rc = JSG_THROWN;
+    } else {
+        body(vm, ctx);
+        js_endtry(J);
     }
-    js_loadstring(J, filename, source);
+    jsg_watchdog_disarm(vm);
+    return vm->oom ? JSG_OOM : rc;
+}
+
+struct load_ctx { const char *filename, *source; };
+
+static void load_body(jsg_vm *vm, void *p) {
+    struct load_ctx *c = p;
+    js_loadstring(vm->J, c->filename, c->source);
+    js_pushundefined(vm->J);
+    js_call(vm->J, 0);
+    js_pop(vm->J, 1);
+}
+
+int jsg_load(jsg_vm *vm, const char *filename, const char *source,
+             unsigned timeout_ms, char **error) {
+    struct load_ctx c = { filename, source };
+    return run_guarded(vm, timeout_ms, load_body, &c, error, " while loading");
+}
+
+struct invoke_ctx { const char *fn; int argc; const char **argv; char **result; };
+
+static void invoke_body(jsg_vm *vm, void *p) {
+    struct invoke_ctx *c = p;
+    js_State *J = vm->J;
+    js_getglobal(J, c->fn);
     js_pushundefined(J);
-    js_call(J, 0);
+    for (int i = 0; i < c->argc; i++) {
+        if (c->argv[i]) js_pushstring(J, c->argv[i]); else js_pushundefined(J);
+    }
+    js_call(J, c->argc);
+    if (!js_isundefined(J, -1) && js_isprimitive(J, -1)) *c->result = strdup(js_tostring(J, -1));
     js_pop(J, 1);
-    js_endtry(J);
-    return finish(vm, JSG_OK);
 }
 
 int jsg_invoke(jsg_vm *vm, const char *fn, int argc, const char **argv,
                unsigned timeout_ms, char **result, char **error) {
     *result = NULL;
-    *error = NULL;
-    if (vm->spent) { *error = strdup("VM is spent"); return JSG_OOM; }
-    js_State *J = vm->J;
-    if (sigsetjmp(vm->recover, 1)) {
-        jsg_watchdog_disarm(vm);
-        *error = strdup(vm->oom ? "out of memory" : "timed out");
-        return vm->oom ? JSG_OOM : JSG_TIMEOUT;
-    }
-    jsg_watchdog_arm(vm, timeout_ms);
-    vm->armed = 1;
-    if (js_try(J)) {
-        *error = describe_error(J);
-        js_pop(J, 1);
-        return finish(vm, JSG_THROWN);
-    }
-    js_getglobal(J, fn);
-    js_pushundefined(J);
-    for (int i = 0; i < argc; i++) {
-        if (argv[i]) js_pushstring(J, argv[i]); else js_pushundefined(J);
-    }
-    js_call(J, argc);
-    if (!js_isundefined(J, -1) && js_isprimitive(J, -1)) *result = strdup(js_tostring(J, -1));
-    js_pop(J, 1);
-    js_endtry(J);
-    return finish(vm, JSG_OK);
+    struct invoke_ctx c = { fn, argc, argv, result };
+    return run_guarded(vm, timeout_ms, invoke_body, &c, error, "");
 }
