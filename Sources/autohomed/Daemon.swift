@@ -3,33 +3,73 @@ import Glibc
 #endif
 import AutoHome
 
-/// The long-running daemon: engine plus (once it lands) the HTTP/3 server.
+/// The long-running daemon: config → stores → engine → HTTP/3 server, until
+/// SIGTERM/SIGINT; then the server stops (connections closed), the engine
+/// finishes what is queued, and the process exits 0.
 enum Daemon {
     static func run(config: Config) -> Int32 {
         Log.level = config.logLevel
-        let scripts: ScriptSet
-        do { scripts = try ScriptSet.load(directory: config.effectiveScriptsDir, generation: 1) } catch {
-            fputs("autohomed: \(error.description)\n", stderr)
-            return 1
-        }
-        let engine = EventManager(config: config, scripts: scripts, clock: SystemClock(), observer: LogObserver())
-        do { try engine.start() } catch {
-            fputs("autohomed: \(error.description)\n", stderr)
-            return 1
-        }
-        Log.info("started: \(config.devices.count) devices, \(scripts.files.count) scripts, \(config.vms) VMs")
+        // Block the signals before any thread starts, so every thread inherits
+        // the mask and only sigwait below sees them.
         let signal = SignalWaiter([SIGTERM, SIGINT])
+        let scripts: ScriptSet
+        let stores: ServerStores
+        let tls: TLSFiles
+        do throws(FileError) {
+            scripts = try ScriptSet.load(directory: config.effectiveScriptsDir, generation: 1)
+            stores = try ServerStores(dataDir: config.dataDir)
+            tls = try TLSFiles.prepare(config: config)
+        } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            return 1
+        }
+        guard let listen = ListenAddress.parse(config.listen) else {
+            fputs("autohomed: listen \"\(config.listen)\" is not HOST:PORT\n", stderr)
+            return 1
+        }
+        let engineConfig = stores.engineConfig(config)
+        let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
+                                  observer: ServerObserver(hub: stores.hub))
+        do throws(ModelError) { try engine.start() } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            return 1
+        }
+        let context = ServerContext(config: config, engine: engine, stores: stores)
+        let work = WorkQueue(name: "http-work")
+        let server: HTTP3Server
+        do throws(FileError) {
+            server = try HTTP3Server(options: .init(host: listen.host, port: listen.port, certFile: tls.cert, keyFile: tls.key,
+                                                    maxBody: context.transportMaxBody),
+                                     router: context.makeRouter(work: work))
+        } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            engine.stop()
+            return 1
+        }
+        server.onStreamClosed = { [hub = stores.hub] in hub.closed($0) }
+        stores.hub.sink = server
+        server.start()
+        let heartbeat = Heartbeat(hub: stores.hub)
+
+        Log.info("started: \(engineConfig.devices.count) devices, \(scripts.files.count) scripts, \(config.vms) VMs")
+        Log.info("TLS certificate \(tls.cert)\(tls.created ? " (created)" : ""), SHA-256 fingerprint \(tls.fingerprint)")
+        if let path = stores.tokens.adminTokenPath {
+            Log.info("admin token \(stores.createdAdminToken != nil ? "created in" : "in") \(path)")
+        }
+        let shownHost = listen.host.contains(":") ? "[\(listen.host)]" : listen.host
+        Log.info("HTTP/3 listening on \(shownHost):\(server.port)")
+        if let path = stores.tokens.adminTokenPath {
+            Log.info("example: GET https://\(shownHost):\(server.port)/v1/status over HTTP/3 with \"Authorization: Bearer $(cat \(path))\"")
+        }
+
         let sig = signal.wait()
         Log.info("signal \(sig): stopping")
+        heartbeat.stop()
+        stores.hub.endAll()
+        server.stop()
+        work.stop()
         engine.stop()
+        Log.info("stopped")
         return 0
     }
-}
-
-/// Script output and actions go to the daemon log until the server exists.
-final class LogObserver: EngineObserver, @unchecked Sendable {
-    func scriptLogged(_ log: ScriptLog) { Log.write(log.level, "\(log.script): \(log.message)") }
-    func scriptFailed(_ error: ScriptError) { Log.warn("script error: \(error.description)") }
-    func actionSent(_ action: DeviceAction) { Log.debug("action: \(action.json.text)") }
-    func valuesCommitted(device: DeviceVersion, changes: [(name: String, value: PropertyValue)], time: Int64) {}
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Writes DIR/config.json for `make run`: the daemon on the default port with
+# all of its data (admin token, TLS certificate, scripts, registrations)
+# under DIR. LISTEN overrides the address (default 127.0.0.1:4242, so a dev
+# machine does not expose the API; use LISTEN=0.0.0.0:4242 to serve the LAN).
+#   scripts/make-run-config.sh DIR
+set -euo pipefail
+dir=${1:?usage: make-run-config.sh DIR}
+listen=${LISTEN:-127.0.0.1:4242}
+mkdir -p "$dir/scripts"
+abs=$(cd "$dir" && pwd)
+cat > "$abs/config.json" <<JSON
+{
+  "listen": "$listen",
+  "dataDir": "$abs",
+  "logLevel": "info",
+  "devices": [
+    {"id": "demo-lamp", "name": "Demo lamp", "properties": [
+      {"name": "power", "type": "switch"},
+      {"name": "level", "type": "dial", "min": 0, "max": 100}
+    ]}
+  ]
+}
+JSON
+port=${listen##*:}
+cat <<TXT
+wrote $abs/config.json (listen $listen, data in $abs)
+On first start the daemon writes the admin token to $abs/admin.token and logs
+the TLS certificate's SHA-256 fingerprint. Try, from another terminal:
+  python3 Tests/blackbox/h3client.py $port GET /v1/ping
+  python3 Tests/blackbox/h3client.py --token "\$(cat $abs/admin.token)" $port GET /v1/status
+TXT
