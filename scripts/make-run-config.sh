@@ -9,6 +9,11 @@ dir=${1:?usage: make-run-config.sh DIR}
 listen=${LISTEN:-127.0.0.1:4242}
 mkdir -p "$dir/scripts"
 abs=$(cd "$dir" && pwd)
+# Start from the appliance's default scripts, as a new appliance does.
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "$(ls -A "$abs/scripts" 2>/dev/null)" ]; then
+    cp "$here"/overlay/usr/share/auto-home/scripts/*.js "$abs/scripts/"
+fi
 cat > "$abs/config.json" <<JSON
 {
   "listen": "$listen",
