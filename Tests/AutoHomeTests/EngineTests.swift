@@ -129,6 +129,21 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(Set(c.logs), ["same"])
     }
 
+    func testCountdownFiresOnTheRealClockAndRestartReplacesIt() throws {
+        let (e, c) = try makeEngine(["a.js": """
+            set('d0', { n_onchange: function (v) {
+              home.countdown('t', 0.15, function () { home.log('fired ' + v); });
+            } });
+            """], vms: 2)
+        defer { e.stop() }
+        _ = send(e, "d0", 1)
+        _ = send(e, "d0", 2)   // same name: restarts with the new closure
+        var waited = 0
+        while c.lock.withLock({ c.logs.isEmpty }) && waited < 3000 { sleepMillis(20); waited += 20 }
+        sleepMillis(300)
+        XCTAssertEqual(c.logs, ["fired 2"])
+    }
+
     func testFullRingSaysBusyAndLosesNothingAccepted() throws {
         let (e, _) = try makeEngine(["a.js": "set('d0', { n_onchange: function () { home.sleep(0.05); } });"], vms: 1, ring: 3)
         defer { e.stop() }
