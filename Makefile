@@ -60,8 +60,10 @@ run: release
 	@[ -f $(RUN_DIR)/config.json ] || scripts/make-run-config.sh $(RUN_DIR)
 	$(RELEASE_BIN) --config $(RUN_DIR)/config.json
 
+# Engine figures, then HTTP/3 figures from aioquic clients on loopback.
 bench: release
 	.build/release/autohome-bench
+	python3 scripts/bench-h3.py $(RELEASE_BIN)
 
 clean:
 	rm -rf .build $(BUILD)
