@@ -68,4 +68,4 @@ bench: release
 clean:
 	rm -rf .build $(BUILD)
 
--include mk/*.mk
+include mk/cross.mk mk/image.mk

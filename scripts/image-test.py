@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Boot test of the appliance image (make image-test).
+
+Boots build/auto-home-arm64.img in qemu-system-aarch64 (-M virt -cpu cortex-a72, direct
+kernel boot with build/image/vmlinuz + initrd.img, -snapshot so the image is never
+changed, user networking with UDP 127.0.0.1:<free port> -> guest 4242) and checks, each
+wait bounded:
+
+  console   the kernel boots, auto-home.service starts, the daemon logs
+            "admin token: /var/lib/auto-home/admin.token", the first-boot unit prints
+            the token, and no unit fails
+  http3     (aioquic, from the host through the forwarded port) GET /v1/ping; with the
+            token: register a device, upload a script, post an event, see the script's
+            effect on another property; GET /v1/scripts lists the upload; 401 without a
+            token; the default hall.js turns hall-light on when hall-motion reports motion
+
+Prints timings (build, boot-to-ready) and ends with "N passed, N failed".
+Serial console log: build/image-test/console.log.
+"""
+import argparse
+import asyncio
+import json
+import os
+import re
+import shlex
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOKEN_FILE = "/var/lib/auto-home/admin.token"
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.skipped = 0
+
+    def ok(self, name, detail=""):
+        self.passed += 1
+        print(f"PASS {name}" + (f" ({detail})" if detail else ""), flush=True)
+
+    def fail(self, name, detail=""):
+        self.failed += 1
+        print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
+
+    def skip(self, name, detail=""):
+        self.skipped += 1
+        print(f"SKIP {name}" + (f": {detail}" if detail else ""), flush=True)
+
+    def check(self, name, cond, detail=""):
+        (self.ok if cond else self.fail)(name, detail)
+        return cond
+
+
+class Console:
+    """Reads the guest's serial console (qemu stdout) on a thread; waits on patterns."""
+
+    def __init__(self, stream, log_path, t0):
+        self.lines = []
+        self.cond = threading.Condition()
+        self.t0 = t0
+        self.log = open(log_path, "w", encoding="utf-8", errors="replace")
+        self.closed = False
+        self.thread = threading.Thread(target=self._run, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _run(self, stream):
+        buf = b""
+        while True:
+            chunk = stream.read1(4096) if hasattr(stream, "read1") else stream.read(4096)
+            if not chunk:
+                break
+            buf += chunk
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                line = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode("utf-8", "replace")).rstrip("\r")
+                self.log.write(f"[{time.monotonic() - self.t0:7.2f}] {line}\n")
+                self.log.flush()
+                with self.cond:
+                    self.lines.append((time.monotonic(), line))
+                    self.cond.notify_all()
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def wait_for(self, pattern, deadline):
+        """First match of pattern (regex) in any line; (match, time) or (None, None)."""
+        rx = re.compile(pattern)
+        seen = 0
+        with self.cond:
+            while True:
+                for t, line in self.lines[seen:]:
+                    m = rx.search(line)
+                    if m:
+                        return m, t
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0 or self.closed:
+                    return None, None
+                self.cond.wait(min(left, 1.0))
+
+    def find_all(self, pattern):
+        rx = re.compile(pattern)
+        with self.cond:
+            return [line for _, line in self.lines if rx.search(line)]
+
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# ---------------------------------------------------------------- HTTP/3 (aioquic)
+
+def h3_available():
+    try:
+        import aioquic  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+async def h3_session(port, steps, timeout):
+    """Opens one QUIC connection and runs steps(request) on it."""
+    from aioquic.asyncio.client import connect
+    from aioquic.asyncio.protocol import QuicConnectionProtocol
+    from aioquic.h3.connection import H3_ALPN, H3Connection
+    from aioquic.h3.events import DataReceived, HeadersReceived
+    from aioquic.quic.configuration import QuicConfiguration
+
+    class H3Client(QuicConnectionProtocol):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            self.http = H3Connection(self._quic)
+            self.waiters = {}
+            self.responses = {}
+
+        def quic_event_received(self, event):
+            for ev in self.http.handle_event(event):
+                if isinstance(ev, (HeadersReceived, DataReceived)):
+                    r = self.responses.setdefault(ev.stream_id, {"status": None, "headers": {}, "body": b""})
+                    if isinstance(ev, HeadersReceived):
+                        for k, v in ev.headers:
+                            if k == b":status":
+                                r["status"] = int(v)
+                            else:
+                                r["headers"][k.decode()] = v.decode()
+                    else:
+                        r["body"] += ev.data
+                    if ev.stream_ended:
+                        w = self.waiters.pop(ev.stream_id, None)
+                        if w is not None and not w.done():
+                            w.set_result(r)
+
+        async def request(self, method, path, body=None, token=None, ctype="application/json"):
+            sid = self._quic.get_next_available_stream_id()
+            headers = [(b":method", method.encode()), (b":scheme", b"https"),
+                       (b":authority", f"127.0.0.1:{port}".encode()), (b":path", path.encode()),
+                       (b"user-agent", b"auto-home-image-test")]
+            if token:
+                headers.append((b"authorization", f"Bearer {token}".encode()))
+            if body is not None:
+                if not isinstance(body, bytes):
+                    body = json.dumps(body).encode()
+                headers.append((b"content-type", ctype.encode()))
+            fut = asyncio.get_running_loop().create_future()
+            self.waiters[sid] = fut
+            self.http.send_headers(sid, headers, end_stream=body is None)
+            if body is not None:
+                self.http.send_data(sid, body, end_stream=True)
+            self.transmit()
+            r = await asyncio.wait_for(fut, timeout)
+            try:
+                r["json"] = json.loads(r["body"]) if r["body"] else None
+            except ValueError:
+                r["json"] = None
+            return r
+
+    cfg = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, verify_mode=ssl.CERT_NONE,
+                            idle_timeout=timeout, server_name="auto-home")
+
+    async def run():
+        async with connect("127.0.0.1", port, configuration=cfg, create_protocol=H3Client,
+                           wait_connected=True) as client:
+            return await steps(client.request)
+
+    return await asyncio.wait_for(run(), timeout * 4)
+
+
+def wait_ping(port, deadline):
+    """Retries GET /v1/ping until it answers 200 or the deadline passes."""
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            r = asyncio.run(h3_session(port, lambda req: req("GET", "/v1/ping"), 4.0))
+            if r["status"] == 200 and (r["json"] or {}).get("ok") is True:
+                return True, r
+            last = f"status {r['status']} body {r['body'][:200]!r}"
+        except Exception as e:  # noqa: BLE001 - any failure means "not yet"
+            last = f"{type(e).__name__}: {e}"
+        time.sleep(1.0)
+    return False, last
+
+
+def http3_checks(res, port, token):
+    dev_id = "imgtest-lamp"
+    script = ('set("%s", {\n'
+              '  power_onchange: function (value, prop) {\n'
+              '    home.getDevice("%s").set("level", value ? 100 : 0);\n'
+              '  }\n'
+              '});\n') % (dev_id, dev_id)
+
+    async def steps(req):
+        out = {}
+        definition = {"id": dev_id, "name": "Image test lamp", "properties": [
+            {"name": "power", "type": "switch", "value": False},
+            {"name": "level", "type": "dial", "value": 0, "min": 0, "max": 100}]}
+        out["register"] = await req("POST", "/v1/devices", definition, token)
+        out["upload"] = await req("PUT", "/v1/scripts/imgtest.js", script.encode(), token,
+                                  ctype="text/javascript")
+        reg = (out["register"]["json"] or {}).get("registration")
+        if reg:
+            out["event"] = await req("POST", f"/v1/event/{reg}?wait=1",
+                                     {"properties": [{"name": "power", "value": "on"}]})
+        out["level"] = await req("GET", f"/v1/devices/{dev_id}/properties/level", None, token)
+        out["scripts"] = await req("GET", "/v1/scripts", None, token)
+        out["unauth"] = await req("POST", "/v1/devices", definition, None)
+        # the default scripts (hall.js): motion in the hall turns the hall light on
+        light = {"id": "hall-light", "name": "Hall light",
+                 "properties": [{"name": "power", "type": "switch", "value": False}]}
+        motion = {"id": "hall-motion", "name": "Hall motion sensor",
+                  "properties": [{"name": "motion", "type": "switch", "value": False, "mode": "RO"}]}
+        await req("POST", "/v1/devices", light, token)
+        r = await req("POST", "/v1/devices", motion, token)
+        mreg = (r["json"] or {}).get("registration")
+        if mreg:
+            await req("POST", f"/v1/event/{mreg}?wait=1", {"properties": [{"name": "motion", "value": True}]})
+        out["hall"] = await req("GET", "/v1/devices/hall-light/properties/power", None, token)
+        return out
+
+    try:
+        out = asyncio.run(h3_session(port, steps, 10.0))
+    except Exception as e:  # noqa: BLE001
+        res.fail("http3 session", f"{type(e).__name__}: {e}")
+        return
+    r = out["register"]
+    res.check("register device", r["status"] in (200, 201) and (r["json"] or {}).get("registration"),
+              f"status {r['status']}")
+    r = out["upload"]
+    res.check("upload script", r["status"] == 200, f"status {r['status']} {r['body'][:200]!r}")
+    r = out.get("event")
+    if r is None:
+        res.fail("post event", "no registration")
+    else:
+        applied = (r["json"] or {}).get("applied") or []
+        res.check("post event", r["status"] == 200 and any(a.get("name") == "power" for a in applied),
+                  f"status {r['status']} {r['body'][:200]!r}")
+    r = out["level"]
+    res.check("uploaded script took effect", r["status"] == 200 and (r["json"] or {}).get("value") == 100,
+              f"level {r['body'][:200]!r}")
+    r = out["scripts"]
+    names = [s.get("name") for s in (r["json"] or {}).get("scripts", [])]
+    res.check("scripts list has the upload", "imgtest.js" in names, f"{names}")
+    res.check("no token -> 401", out["unauth"]["status"] == 401, f"status {out['unauth']['status']}")
+    r = out["hall"]
+    res.check("default script hall.js took effect", r["status"] == 200 and (r["json"] or {}).get("value") is True,
+              f"hall-light power {r['body'][:200]!r}")
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", help="command that builds the image first (timed)")
+    ap.add_argument("--image", default="build/auto-home-arm64.img")
+    ap.add_argument("--kernel", default="build/image/vmlinuz")
+    ap.add_argument("--initrd", default="build/image/initrd.img")
+    ap.add_argument("--boot-timeout", type=float, default=300.0, help="seconds until the daemon is ready")
+    ap.add_argument("--http3", choices=("auto", "yes", "no"), default=os.environ.get("IMAGE_TEST_HTTP3", "yes"),
+                    help="run the HTTP/3 checks (auto: only if aioquic imports)")
+    ap.add_argument("--udp-echo", action="store_true", help="also probe a stand-in daemon that echoes UDP")
+    ap.add_argument("--log-dir", default="build/image-test")
+    args = ap.parse_args()
+    os.chdir(REPO)
+    res = Results()
+
+    if args.build:
+        t = time.monotonic()
+        rc = subprocess.call(args.build, shell=True)
+        build_s = time.monotonic() - t
+        print(f"timing: build {build_s:.1f} s", flush=True)
+        if not res.check("image build", rc == 0, f"exit {rc}, {build_s:.1f} s"):
+            print(f"{res.passed} passed, {res.failed} failed")
+            return 1
+    for f in (args.image, args.kernel, args.initrd):
+        if not os.path.exists(f):
+            res.fail("image present", f"{f} missing (make image)")
+            print(f"{res.passed} passed, {res.failed} failed")
+            return 1
+    print(f"image: {args.image} {os.path.getsize(args.image) / 1e6:.0f} MB", flush=True)
+
+    os.makedirs(args.log_dir, exist_ok=True)
+    port = free_udp_port()
+    cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
+           "-nographic", "-snapshot", "-no-reboot",
+           "-kernel", args.kernel, "-initrd", args.initrd,
+           "-append", "root=LABEL=autohome-root ro console=ttyAMA0 panic=-1",
+           "-drive", f"file={args.image},format=raw,if=virtio",
+           "-netdev", f"user,id=n0,hostfwd=udp:127.0.0.1:{port}-:4242",
+           "-device", "virtio-net-pci,netdev=n0",
+           "-device", "virtio-rng-pci"]
+    print("qemu: " + " ".join(shlex.quote(c) for c in cmd), flush=True)
+    t0 = time.monotonic()
+    qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    con = Console(qemu.stdout, os.path.join(args.log_dir, "console.log"), t0)
+    deadline = t0 + args.boot_timeout
+    ready_t = None
+    try:
+        m, t = con.wait_for(r"Linux version \S+", min(deadline, t0 + 90))
+        res.check("kernel boots", m, f"{t - t0:.1f} s" if m else "no 'Linux version' on the console")
+        # systemd's status line, or (once the console belongs to getty) the daemon's own
+        # journal+console lines, which only auto-home.service produces
+        m, t = con.wait_for(r"Started auto-home\.service|Started auto-home home-automation|autohomed\[\d+\]:", deadline)
+        res.check("auto-home.service started", m, f"{t - t0:.1f} s" if m else "not seen")
+        m, t = con.wait_for(r"admin token(?::| created in) " + re.escape(TOKEN_FILE), deadline)
+        res.check("daemon startup log line", m, f"{t - t0:.1f} s" if m else "no 'admin token: <dataDir>/admin.token'")
+        if m:
+            ready_t = t
+        m, t = con.wait_for(r"auto-home: admin token: (?!/)(\S+)", deadline)
+        token = m.group(1) if m else None
+        res.check("first-boot token on the console", token, f"{t - t0:.1f} s" if m else "not printed")
+
+        if args.udp_echo:
+            ok = False
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(2.0)
+            while not ok and time.monotonic() < deadline:
+                try:
+                    s.sendto(b"auto-home-probe", ("127.0.0.1", port))
+                    ok = s.recvfrom(64)[0] == b"auto-home-probe"
+                except OSError:
+                    time.sleep(0.5)
+            s.close()
+            res.check("udp 4242 reachable through hostfwd", ok, f"{time.monotonic() - t0:.1f} s")
+
+        run_h3 = args.http3 == "yes" or (args.http3 == "auto" and h3_available())
+        if run_h3:
+            if not h3_available():
+                res.fail("http3 client", "aioquic is not installed (pip install aioquic)")
+            else:
+                ok, r = wait_ping(port, deadline)
+                if res.check("GET /v1/ping over HTTP/3", ok, f"{time.monotonic() - t0:.1f} s" if ok else str(r)):
+                    ready_t = time.monotonic()
+                    if token:
+                        http3_checks(res, port, token)
+                    else:
+                        res.fail("http3 checks with the admin token", "no token")
+        else:
+            res.skip("HTTP/3 checks", "--http3 no")
+
+        # a little settle time so late unit failures show up, then look for any
+        con.wait_for(r"(?!x)x", min(deadline, time.monotonic() + 3))
+        failed = con.find_all(r"\[FAILED\]|Failed to start|\[ TIME \]|\[DEPEND\]|DEPEND\]")
+        res.check("no failed units on the console", not failed, "; ".join(failed[:5]))
+    finally:
+        qemu.terminate()
+        try:
+            qemu.wait(10)
+        except subprocess.TimeoutExpired:
+            qemu.kill()
+            qemu.wait(5)
+    if ready_t:
+        print(f"timing: boot-to-ready {ready_t - t0:.1f} s", flush=True)
+    else:
+        print(f"timing: not ready within {args.boot_timeout:.0f} s; console log in {args.log_dir}/console.log")
+    line = f"{res.passed} passed, {res.failed} failed"
+    if res.skipped:
+        line += f", {res.skipped} skipped"
+    print(line)
+    return 0 if res.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
