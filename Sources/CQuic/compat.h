@@ -90,6 +90,17 @@ static inline int cq_shutdown_stream_write(ngtcp2_conn *c, int64_t sid, uint64_t
 #endif
 }
 
+/* ---- keep-alive: both generations have ngtcp2_conn_set_keep_alive_timeout,
+ * but "off" is 0 in 0.x and UINT64_MAX in 1.x (where 0 is reserved; and
+ * UINT64_MAX in 0.x would overflow its expiry).  timeout 0 = off here. */
+static inline void cq_set_keep_alive(ngtcp2_conn *c, ngtcp2_duration timeout) {
+#if CQ_NGTCP2_V1
+    ngtcp2_conn_set_keep_alive_timeout(c, timeout ? timeout : UINT64_MAX);
+#else
+    ngtcp2_conn_set_keep_alive_timeout(c, timeout);
+#endif
+}
+
 /* ---- number of source connection ids: get_num_scid -> get_scid(conn, NULL) */
 static inline size_t cq_num_scid(ngtcp2_conn *c) {
 #if CQ_NGTCP2_V1
@@ -116,6 +127,11 @@ static inline void cq_params_set_odcid(ngtcp2_transport_params *p, const ngtcp2_
     p->original_dcid_present = 1;
 #endif
 }
+
+/* Connection-level receive credit (budget.c) relies on behaviour shared by
+ * both generations: settings.max_window = 0 turns window auto-tuning off,
+ * and MAX_DATA goes out once the unsent increase exceeds a fraction (1/2 in
+ * 0.x, 1/4 in 1.x) of initial_max_data. */
 
 /* Tokens (Retry / NEW_TOKEN) are not used: ngtcp2_settings_default() leaves
  * them empty in both generations, so the ngtcp2_vec -> ptr+len change of the

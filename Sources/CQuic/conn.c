@@ -39,6 +39,7 @@ cq_conn *cq_conn_new(cq_server *s, const ngtcp2_pkt_hd *hd,
     cq_ccerr_default(&c->ccerr);
     c->conn_ref.get_conn = get_conn;
     c->conn_ref.user_data = c;
+    c->stop_sid = -1;
 
     ngtcp2_cid scid;
     scid.datalen = CQ_SCIDLEN;
@@ -50,10 +51,10 @@ cq_conn *cq_conn_new(cq_server *s, const ngtcp2_pkt_hd *hd,
     ngtcp2_settings_default(&st);
     st.initial_ts = cq_now();
     if (s->ngtcp2_log) st.log_printf = log_printf;
-    /* Windows auto-tune up to these; they let a 1 MiB upload (and many
-     * concurrent smaller ones) flow without stalling on flow control. */
+    /* Stream windows auto-tune up to this.  The connection window must not:
+     * budget.c grants every byte of it, within the body budgets. */
     st.max_stream_window = 8u << 20;
-    st.max_window = 24u << 20;
+    st.max_window = 0;
     st.handshake_timeout = (uint64_t)s->cfg.handshake_timeout_ms * NGTCP2_MILLISECONDS;
 
     ngtcp2_transport_params p;
@@ -61,7 +62,7 @@ cq_conn *cq_conn_new(cq_server *s, const ngtcp2_pkt_hd *hd,
     p.initial_max_stream_data_bidi_local = 256u << 10;
     p.initial_max_stream_data_bidi_remote = 2u << 20;
     p.initial_max_stream_data_uni = 256u << 10;
-    p.initial_max_data = 8u << 20;
+    p.initial_max_data = CQ_CREDIT_INIT; /* budget.c extends it at once */
     p.initial_max_streams_bidi = s->cfg.max_streams_per_conn;
     p.initial_max_streams_uni = 8;  /* control + 2 QPACK, and some slack */
     p.max_idle_timeout = (uint64_t)s->cfg.idle_timeout_ms * NGTCP2_MILLISECONDS;
@@ -89,6 +90,7 @@ cq_conn *cq_conn_new(cq_server *s, const ngtcp2_pkt_hd *hd,
     if (s->conns) s->conns->prev = c;
     s->conns = c;
     s->nconns++;
+    cq_budget_conn_init(c);
     cq_log(s, 3, "conn %llu: new from %s", (unsigned long long)c->id, c->peer);
     return c;
 fail:
@@ -103,7 +105,9 @@ fail:
 
 void cq_conn_free(cq_conn *c) {
     cq_server *s = c->srv;
+    c->state = CQ_DEAD; /* no more credit grants or dirty marks while we unwind */
     while (c->streams) cq_stream_free(c->streams, 1);
+    cq_budget_conn_free(c);
     for (size_t i = 0; i < c->ncids; i++)
         if (cq_map_get(&s->cids, c->cids[i].data, c->cids[i].datalen) == c)
             cq_map_del(&s->cids, c->cids[i].data, c->cids[i].datalen);
@@ -118,6 +122,20 @@ void cq_conn_free(cq_conn *c) {
     free(c->closebuf);
     free(c->cids);
     free(c);
+}
+
+/* Keep-alive PINGs while a response is open (see cq_stream_set_open), at
+ * half the negotiated idle timeout so one lost PING is survivable. */
+void cq_conn_keepalive(cq_conn *c) {
+    int want = c->nopen > 0 && c->state == CQ_ACTIVE;
+    if (want == c->keepalive) return;
+    c->keepalive = want;
+    uint64_t idle = (uint64_t)c->srv->cfg.idle_timeout_ms * NGTCP2_MILLISECONDS;
+    const ngtcp2_transport_params *rp = ngtcp2_conn_get_remote_transport_params(c->qc);
+    if (rp && rp->max_idle_timeout && rp->max_idle_timeout < idle) idle = rp->max_idle_timeout;
+    cq_set_keep_alive(c->qc, want ? idle / 2 : 0);
+    if (want) atomic_fetch_add(&c->srv->nkeepalive, 1); else atomic_fetch_sub(&c->srv->nkeepalive, 1);
+    if (c->state == CQ_ACTIVE) cq_conn_mark_dirty(c); /* the expiry changed */
 }
 
 void cq_conn_mark_dirty(cq_conn *c) {

@@ -1,11 +1,8 @@
 /*
  * h3.c - HTTP/3 on top of one QUIC connection: nghttp3 setup, assembling
  * requests (method, path, two headers, a body capped at max_body) and
- * delivering them to on_request, and feeding responses back to nghttp3.
- *
- * Response bodies are chunks copied from the Swift side; nghttp3 references
- * them until the peer acknowledges them (acked_stream_data), so a chunk is
- * freed only then.
+ * delivering them to on_request.  The response side is in response.c, the
+ * accounting of buffered bodies (and so of flow-control credit) in budget.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +18,27 @@ cq_stream *cq_stream_find(cq_conn *c, int64_t sid) {
     return NULL;
 }
 
-static void free_request(cq_stream *st) {
+/* Once the body is freed its bytes no longer hold the connection's credit. */
+static void drop_body(cq_stream *st) {
+    cq_conn *c = st->conn;
+    size_t n = st->held;
+    free(st->body);
+    st->body = NULL;
+    st->body_len = st->body_cap = st->held = 0;
+    if (n) {
+        c->held -= n;
+        atomic_fetch_sub(&c->srv->held, n);
+        cq_budget_release(c, n);
+    }
+}
+
+void cq_request_free(cq_stream *st) {
     free(st->method);
     free(st->path);
     free(st->authorization);
     free(st->content_type);
-    free(st->body);
     st->method = st->path = st->authorization = st->content_type = NULL;
-    st->body = NULL;
-    st->body_len = st->body_cap = 0;
+    drop_body(st);
 }
 
 /* notify: tell Swift the stream is gone if it ever saw the request. */
@@ -40,7 +49,8 @@ void cq_stream_free(cq_stream *st, int notify) {
     if (st->next) st->next->prev = st->prev;
     c->nstreams--;
     if (c->h3) nghttp3_conn_set_stream_user_data(c->h3, st->id, NULL);
-    free_request(st);
+    cq_stream_set_open(st, 0);
+    cq_request_free(st);
     for (cq_chunk *ch = st->head; ch;) {
         cq_chunk *n = ch->next;
         free(ch);
@@ -53,12 +63,23 @@ void cq_stream_free(cq_stream *st, int notify) {
     free(st);
 }
 
+/* A delivered request whose response has not ended may be silent for a
+ * long time; while a connection has one, it sends keep-alive PINGs. */
+void cq_stream_set_open(cq_stream *st, int open) {
+    cq_conn *c = st->conn;
+    if (st->open == open) return;
+    st->open = open;
+    if (open) c->nopen++; else c->nopen--;
+    if (c->nopen == (size_t)open) cq_conn_keepalive(c); /* 0 -> 1 or 1 -> 0 */
+}
+
 /* ---- request side -------------------------------------------------------- */
 
+/* Bytes nghttp3 has parsed and not kept (framing, headers, control and QPACK
+ * streams, dropped body bytes): all their credit back at once. */
 static void consume(cq_conn *c, int64_t sid, size_t n) {
-    /* Credit the client's flow-control windows for bytes we took. */
     ngtcp2_conn_extend_max_stream_offset(c->qc, sid, n);
-    ngtcp2_conn_extend_max_offset(c->qc, n);
+    cq_budget_release(c, n);
 }
 
 int cq_h3_recv_stream_data(cq_conn *c, int64_t sid, const uint8_t *data, size_t len, int fin) {
@@ -72,6 +93,17 @@ int cq_h3_recv_stream_data(cq_conn *c, int64_t sid, const uint8_t *data, size_t 
         return -1;
     }
     consume(c, sid, (size_t)n);
+    if (c->stop_sid >= 0) {
+        /* A 413 was delivered: ask the client to stop sending the rest (RFC
+         * 9114 §4.1.1, H3_NO_ERROR; the response still goes out).  Done here,
+         * not inside nghttp3's callback, as nghttp3 is not re-entrant.  (It
+         * may be another stream than sid: one unblocked by QPACK data.) */
+        int64_t stop = c->stop_sid;
+        c->stop_sid = -1;
+        cq_shutdown_stream_read(c->qc, stop, NGHTTP3_H3_NO_ERROR);
+        nghttp3_conn_shutdown_stream_read(c->h3, stop);
+    }
+    cq_budget_check_jam(c);
     return 0;
 }
 
@@ -80,19 +112,21 @@ static const char err431[] = "{\"error\": \"request header field too large\"}";
 static void deliver(cq_stream *st) {
     cq_conn *c = st->conn;
     cq_server *s = c->srv;
-    if (st->delivered || st->responded) return;
+    if (st->delivered || st->responded || st->rejected) return;
     if (st->hdr_too_large) {
         cq_h3_submit(st, 431, "application/json", NULL, NULL,
                      (const uint8_t *)err431, sizeof(err431) - 1, 1);
-        free_request(st);
+        cq_request_free(st);
         return;
     }
     if (cq_live_add(s, c->id, st->id) != 0) {
         cq_h3_submit(st, 503, NULL, NULL, NULL, NULL, 0, 1);
-        free_request(st);
+        cq_request_free(st);
         return;
     }
     st->delivered = 1;
+    cq_stream_set_open(st, 1);
+    if (st->too_large) c->stop_sid = st->id;
     cq_request req = {
         .conn_id = c->id,
         .stream_id = st->id,
@@ -106,7 +140,7 @@ static void deliver(cq_stream *st) {
         .peer = c->peer,
     };
     s->cfg.on_request(s->cfg.user, &req);
-    free_request(st); /* the body was only lent for the callback */
+    cq_request_free(st); /* the body was only lent for the callback */
 }
 
 static int cb_begin_headers(nghttp3_conn *h3, int64_t sid, void *user, void *stream_user) {
@@ -160,22 +194,27 @@ static int cb_recv_data(nghttp3_conn *h3, int64_t sid, const uint8_t *data, size
     (void)h3;
     cq_conn *c = user;
     cq_stream *st = stream_user;
-    consume(c, sid, len);
-    if (!st || st->too_large || st->delivered || st->responded) return 0; /* discard */
+    /* Stream credit at once; the connection's waits until the body is freed. */
+    ngtcp2_conn_extend_max_stream_offset(c->qc, sid, len);
+    if (!st || st->too_large || st->rejected || st->delivered || st->responded) {
+        cq_budget_release(c, len); /* dropped */
+        return 0;
+    }
     size_t max = c->srv->cfg.max_body;
     if (len > max - st->body_len) {
-        /* Over the cap: stop buffering and let Swift answer 413 now; the rest
-         * of the body is read and dropped. */
+        /* Over the cap: stop buffering and let Swift answer 413 now; the
+         * client is then told to stop sending (cq_h3_recv_stream_data). */
         st->too_large = 1;
-        free(st->body);
-        st->body = NULL;
-        st->body_len = st->body_cap = 0;
+        cq_budget_release(c, len);
+        drop_body(st);
         deliver(st);
         return 0;
     }
     if (st->body_len + len > st->body_cap) {
+        /* Grow by a quarter, not double, so capacity stays close to what
+         * the budget counts. */
         size_t cap = st->body_cap ? st->body_cap : 4096;
-        while (cap < st->body_len + len) cap *= 2;
+        while (cap < st->body_len + len) cap += cap / 4;
         if (cap > max) cap = max;
         uint8_t *b = realloc(st->body, cap);
         if (!b) return NGHTTP3_ERR_NOMEM;
@@ -184,6 +223,7 @@ static int cb_recv_data(nghttp3_conn *h3, int64_t sid, const uint8_t *data, size
     }
     memcpy(st->body + st->body_len, data, len);
     st->body_len += len;
+    cq_budget_hold(st, len);
     return 0;
 }
 
@@ -224,119 +264,11 @@ static int cb_reset_stream(nghttp3_conn *h3, int64_t sid, uint64_t code, void *u
     return cq_shutdown_stream_write(c->qc, sid, code) == 0 ? 0 : NGHTTP3_ERR_CALLBACK_FAILURE;
 }
 
-/* ---- response side ------------------------------------------------------- */
-
-static int cb_acked_stream_data(nghttp3_conn *h3, int64_t sid, uint64_t n, void *user,
-                                void *stream_user) {
-    (void)h3;
-    cq_conn *c = user;
-    cq_stream *st = stream_user;
-    if (!st) return 0;
-    if (st->delivered) cq_live_acked(c->srv, c->id, sid, (size_t)n);
-    while (n > 0 && st->head) {
-        size_t left = st->head->len - st->head_acked;
-        if (n < left) {
-            st->head_acked += (size_t)n;
-            break;
-        }
-        n -= left;
-        cq_chunk *done = st->head;
-        st->head = done->next;
-        st->head_acked = 0;
-        if (!st->head) st->tail = NULL;
-        free(done);
-    }
-    return 0;
-}
-
-static nghttp3_ssize read_data(nghttp3_conn *h3, int64_t sid, nghttp3_vec *vec, size_t veccnt,
-                               uint32_t *pflags, void *user, void *stream_user) {
-    (void)h3; (void)sid; (void)user;
-    cq_stream *st = stream_user;
-    size_t i = 0;
-    if (!st) {
-        *pflags |= NGHTTP3_DATA_FLAG_EOF;
-        return 0;
-    }
-    /* Hand out whole unsent chunks; nghttp3 keeps the pointers until acked. */
-    while (st->send && i < veccnt) {
-        vec[i].base = st->send->data;
-        vec[i].len = st->send->len;
-        i++;
-        st->send = st->send->next;
-    }
-    if (!st->send && st->ended) *pflags |= NGHTTP3_DATA_FLAG_EOF;
-    else if (i == 0) return NGHTTP3_ERR_WOULDBLOCK; /* resumed by cq_h3_append */
-    return (nghttp3_ssize)i;
-}
-
-static int append_chunk(cq_stream *st, const uint8_t *data, size_t len) {
-    if (len == 0) return 0;
-    cq_chunk *ch = malloc(sizeof(*ch) + len);
-    if (!ch) return -1;
-    ch->next = NULL;
-    ch->len = len;
-    memcpy(ch->data, data, len);
-    if (st->tail) st->tail->next = ch; else st->head = ch;
-    st->tail = ch;
-    if (!st->send) st->send = ch;
-    return 0;
-}
-
-static nghttp3_nv nv(const char *name, const char *value) {
-    /* nghttp3 0.8 declares these non-const; it never writes through them. */
-    nghttp3_nv v = {
-        .name = (uint8_t *)name, .value = (uint8_t *)value,
-        .namelen = strlen(name), .valuelen = strlen(value), .flags = NGHTTP3_NV_FLAG_NONE,
-    };
-    return v;
-}
-
-int cq_h3_submit(cq_stream *st, int status, const char *ctype, const char *hname,
-                 const char *hvalue, const uint8_t *body, size_t len, int end) {
-    cq_conn *c = st->conn;
-    if (!c->h3 || st->responded) return -1;
-    char sbuf[8], lbuf[24];
-    nghttp3_nv nva[4];
-    size_t n = 0;
-    snprintf(sbuf, sizeof(sbuf), "%d", status);
-    nva[n++] = nv(":status", sbuf);
-    if (ctype) nva[n++] = nv("content-type", ctype);
-    /* A complete body gets a content-length, except where HTTP forbids one
-     * (1xx, 204, 304). */
-    if (end && status >= 200 && status != 204 && status != 304) {
-        snprintf(lbuf, sizeof(lbuf), "%zu", len);
-        nva[n++] = nv("content-length", lbuf);
-    }
-    if (hname && hvalue) nva[n++] = nv(hname, hvalue);
-    if (append_chunk(st, body, len) != 0) return -1;
-    st->responded = 1;
-    st->ended = end;
-    nghttp3_data_reader dr = {.read_data = read_data};
-    /* nghttp3 copies the header fields; the body is read via read_data. */
-    int rv = nghttp3_conn_submit_response(c->h3, st->id, nva, n, (len || !end) ? &dr : NULL);
-    if (rv != 0) {
-        cq_log(c->srv, 3, "conn %llu: nghttp3_conn_submit_response: %s",
-               (unsigned long long)c->id, nghttp3_strerror(rv));
-        return -1;
-    }
-    return 0;
-}
-
-int cq_h3_append(cq_stream *st, const uint8_t *data, size_t len, int end) {
-    cq_conn *c = st->conn;
-    if (!c->h3 || !st->responded || st->ended) return -1;
-    if (append_chunk(st, data, len) != 0) return -1;
-    if (end) st->ended = 1;
-    nghttp3_conn_resume_stream(c->h3, st->id);
-    return 0;
-}
-
 /* ---- setup ---------------------------------------------------------------- */
 
 int cq_h3_setup(cq_conn *c) {
     static const nghttp3_callbacks cb = {
-        .acked_stream_data = cb_acked_stream_data,
+        .acked_stream_data = cq_h3_acked_stream_data,
         .stream_close = cb_stream_close,
         .recv_data = cb_recv_data,
         .deferred_consume = cb_deferred_consume,
@@ -366,5 +298,6 @@ int cq_h3_setup(cq_conn *c) {
         ngtcp2_conn_open_uni_stream(c->qc, &dec, NULL) != 0 ||
         nghttp3_conn_bind_qpack_streams(c->h3, enc, dec) != 0)
         return -1;
+    cq_budget_conn_start(c);
     return 0;
 }

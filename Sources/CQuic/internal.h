@@ -23,6 +23,13 @@
 #define CQ_RXBUF 65536
 #define CQ_MAX_HDR_VALUE 8192   /* longer :path/authorization/content-type -> 431 */
 #define CQ_H3_NO_ERROR 0x100    /* NGHTTP3_H3_NO_ERROR, kept numeric for clarity */
+/* Receive credit (budget.c).  INIT is initial_max_data: small, because
+ * ngtcp2 sends MAX_DATA only once the unsent increase is a fraction of it,
+ * and a large one would leave credit we granted sitting unsent. */
+#define CQ_CREDIT_INIT (16u << 10)
+#define CQ_CREDIT_FLOOR (64u << 10)     /* every connection, whatever the total */
+#define CQ_CREDIT_HEADROOM (256u << 10) /* kept ahead of what is buffered */
+#define CQ_CREDIT_JAM (16u << 10)       /* less room than this: the peer is stuck */
 
 /* ---- small hash map: byte keys up to 24 bytes -> pointer (map.c) */
 typedef struct cq_map_ent {
@@ -63,9 +70,11 @@ typedef struct cq_stream {
     char *method, *path, *authorization, *content_type;
     uint8_t *body;
     size_t body_len, body_cap;
-    int too_large, hdr_too_large, delivered;
+    size_t held;            /* body bytes whose connection credit is not returned */
+    int too_large, hdr_too_large, delivered, rejected;
     /* response */
     int responded, ended;
+    int open;               /* delivered and the response not ended: keep alive */
     cq_chunk *head, *tail;  /* head: oldest unacked chunk */
     size_t head_acked;      /* bytes of head already acked */
     cq_chunk *send;         /* next chunk to hand to nghttp3 (NULL: none) */
@@ -98,6 +107,14 @@ struct cq_conn {
     uint64_t expiry;
     cq_stream *streams;
     size_t nstreams;
+    size_t nopen;           /* streams with open set */
+    int keepalive;          /* keep-alive timer armed */
+    int64_t stop_sid;       /* stream to STOP_SENDING once nghttp3 returns */
+    /* receive budget (budget.c) */
+    uint64_t credit;        /* connection credit granted - bytes released */
+    uint64_t held;          /* sum of the streams' held */
+    int starved;            /* waiting in srv->starved for more credit */
+    struct cq_conn *starved_next;
     struct cq_conn *next, *prev;  /* srv->conns */
     struct cq_conn *dirty_next;   /* srv->dirty: needs a write pass */
     int dirty;
@@ -137,6 +154,9 @@ struct cq_server {
     uint64_t next_conn_id;
     uint8_t *rxbuf;
     int ngtcp2_log;
+    /* receive budget (budget.c); atomics only so cq_server_stat can read */
+    atomic_uint_fast64_t credit, held, rejected, rx_bytes, nkeepalive;
+    cq_conn *starved, *starved_tail; /* FIFO: topped up in order */
     /* cross-thread part */
     pthread_mutex_t mu;
     cq_cmd *cmd_head, *cmd_tail; /* [mu] */
@@ -183,18 +203,34 @@ void cq_conn_update_expiry(cq_conn *c);
 void cq_conn_fail(cq_conn *c, int liberr); /* enter the closing period */
 void cq_conn_free(cq_conn *c);
 void cq_conn_mark_dirty(cq_conn *c);
+void cq_conn_keepalive(cq_conn *c);
 int cq_conn_add_cid(cq_conn *c, const ngtcp2_cid *cid);
 void cq_conn_del_cid(cq_conn *c, const ngtcp2_cid *cid);
+
+/* budget.c */
+void cq_budget_conn_init(cq_conn *c);
+void cq_budget_conn_start(cq_conn *c);
+void cq_budget_conn_free(cq_conn *c);
+void cq_budget_hold(cq_stream *st, size_t n);
+void cq_budget_release(cq_conn *c, size_t n);
+void cq_budget_check_jam(cq_conn *c);
+void cq_budget_run(cq_server *s);
 
 /* h3.c */
 int cq_h3_setup(cq_conn *c);
 int cq_h3_recv_stream_data(cq_conn *c, int64_t sid, const uint8_t *data,
                            size_t len, int fin);
 void cq_stream_free(cq_stream *st, int notify);
+void cq_request_free(cq_stream *st);
+void cq_stream_set_open(cq_stream *st, int open);
 cq_stream *cq_stream_find(cq_conn *c, int64_t sid);
+
+/* response.c */
 int cq_h3_submit(cq_stream *st, int status, const char *ctype, const char *hname,
                  const char *hvalue, const uint8_t *body, size_t len, int end);
 int cq_h3_append(cq_stream *st, const uint8_t *data, size_t len, int end);
+int cq_h3_acked_stream_data(nghttp3_conn *h3, int64_t sid, uint64_t n, void *user,
+                            void *stream_user);
 
 /* queue.c */
 void cq_queue_run(cq_server *s);

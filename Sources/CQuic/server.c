@@ -60,6 +60,15 @@ cq_server *cq_server_new(const cq_config *cfg, char *err, size_t errlen) {
     if (!s->cfg.max_connections) s->cfg.max_connections = 1024;
     if (!s->cfg.max_streams_per_conn) s->cfg.max_streams_per_conn = 100;
     if (!s->cfg.max_stream_buffer) s->cfg.max_stream_buffer = 4u << 20;
+    /* By default two max-size uploads fit side by side (the floor covers
+     * framing and the jam margin); one must always fit, or a lone upload
+     * could stall.  The total must hold one connection. */
+    size_t min_conn = s->cfg.max_body + CQ_CREDIT_FLOOR;
+    if (!s->cfg.max_conn_body_buffer) s->cfg.max_conn_body_buffer = 2 * s->cfg.max_body + CQ_CREDIT_FLOOR;
+    if (s->cfg.max_conn_body_buffer < min_conn) s->cfg.max_conn_body_buffer = min_conn;
+    if (!s->cfg.max_total_body_buffer) s->cfg.max_total_body_buffer = 64u << 20;
+    if (s->cfg.max_total_body_buffer < s->cfg.max_conn_body_buffer)
+        s->cfg.max_total_body_buffer = s->cfg.max_conn_body_buffer;
     s->host = dup_or_null(cfg->host);
     s->cert_file = dup_or_null(cfg->cert_file);
     s->key_file = dup_or_null(cfg->key_file);
@@ -97,6 +106,21 @@ fail:
 
 uint16_t cq_server_port(const cq_server *s) { return s ? s->port : 0; }
 
+uint64_t cq_server_stat(const cq_server *s, int which) {
+    if (!s) return 0;
+    /* The counters are atomics, and cq_server_stat only reads them; the
+     * casts drop a const that C11 atomic_load does not accept everywhere. */
+    cq_server *m = (cq_server *)s;
+    switch (which) {
+    case CQ_STAT_BODY_BUFFERED: return atomic_load(&m->held);
+    case CQ_STAT_BODY_CREDIT: return atomic_load(&m->credit);
+    case CQ_STAT_RX_BYTES: return atomic_load(&m->rx_bytes);
+    case CQ_STAT_REJECTED: return atomic_load(&m->rejected);
+    case CQ_STAT_KEEPALIVE_CONNS: return atomic_load(&m->nkeepalive);
+    default: return 0;
+    }
+}
+
 void cq_server_stop(cq_server *s) {
     if (!s) return;
     atomic_store(&s->stopping, 1);
@@ -111,6 +135,7 @@ static void read_socket(cq_server *s) {
     for (int i = 0; i < 256; i++) {
         ssize_t n = cq_udp_recv(s, s->rxbuf, CQ_RXBUF, &remote, &remotelen, &local, &locallen);
         if (n < 0) return;
+        atomic_fetch_add_explicit(&s->rx_bytes, (uint64_t)n, memory_order_relaxed);
         cq_dispatch(s, s->rxbuf, (size_t)n, &remote, remotelen, &local, locallen);
     }
 }
@@ -136,15 +161,16 @@ static int service_timers(cq_server *s) {
         }
     }
     flush_dirty(s);
-    uint64_t next = UINT64_MAX;
     for (cq_conn *c = s->conns, *n; c; c = n) {
         n = c->next;
-        if (c->state == CQ_DEAD) {
-            cq_conn_free(c);
-            continue;
-        }
-        if (c->expiry && c->expiry < next) next = c->expiry;
+        if (c->state == CQ_DEAD) cq_conn_free(c);
     }
+    /* Credit freed by dead connections goes to those waiting for it. */
+    cq_budget_run(s);
+    flush_dirty(s);
+    uint64_t next = UINT64_MAX;
+    for (cq_conn *c = s->conns; c; c = c->next)
+        if (c->expiry && c->expiry < next) next = c->expiry;
     if (next == UINT64_MAX) return -1;
     now = cq_now();
     if (next <= now) return 0;
@@ -192,6 +218,7 @@ int cq_server_run(cq_server *s) {
         }
         if (atomic_load(&s->stopping)) break;
         cq_queue_run(s);
+        cq_budget_run(s);
         flush_dirty(s);
         timeout = service_timers(s);
     }

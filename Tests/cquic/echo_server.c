@@ -7,9 +7,13 @@
  *                          413 when the body was over --max-body
  *   GET  /stream?n=K    -> 200, open ndjson stream, one line every 100 ms from
  *                          a ticker thread; ends after K lines (0 = never)
+ *   GET  /hold          -> 200 headers, then silence: the response stays open
+ *                          until the client or the server goes away
  *   ANY  /headers...    -> JSON of method, path, authorization, content-type
  *   GET  /retry         -> 503 with retry-after: 7
- *   GET  /stats         -> {"requests":..,"closed":..,"gone":..}
+ *   GET  /stats         -> {"requests":..,"closed":..,"gone":.., and the
+ *                          cq_server_stat counters "buffered", "credit",
+ *                          "rx", "rejected", "keepalive"}
  *   anything else       -> 404
  *
  * Prints "PORT <n>" and "FP <sha256 fingerprint>" on stdout once listening.
@@ -95,6 +99,8 @@ static void on_request(void *user, const cq_request *r) {
         o->next = streams;
         streams = o;
         pthread_mutex_unlock(&streams_mu);
+    } else if (!strcmp(r->method, "GET") && !strcmp(r->path, "/hold")) {
+        cq_respond(srv, r->conn_id, r->stream_id, 200, "text/plain", NULL, 0, NULL, NULL, 0);
     } else if (!strncmp(r->path, "/headers", 8)) {
         char buf[1024];
         snprintf(buf, sizeof(buf),
@@ -106,9 +112,16 @@ static void on_request(void *user, const cq_request *r) {
         cq_respond(srv, r->conn_id, r->stream_id, 503, "application/json", "{\"error\": \"full\"}", 17,
                    "Retry-After", "7", 1);
     } else if (!strcmp(r->path, "/stats")) {
-        char buf[160];
-        snprintf(buf, sizeof(buf), "{\"requests\": %ld, \"closed\": %ld, \"gone\": %ld}",
-                 atomic_load(&n_requests), atomic_load(&n_closed), atomic_load(&n_gone));
+        char buf[400];
+        snprintf(buf, sizeof(buf),
+                 "{\"requests\": %ld, \"closed\": %ld, \"gone\": %ld, \"buffered\": %llu, "
+                 "\"credit\": %llu, \"rx\": %llu, \"rejected\": %llu, \"keepalive\": %llu}",
+                 atomic_load(&n_requests), atomic_load(&n_closed), atomic_load(&n_gone),
+                 (unsigned long long)cq_server_stat(srv, CQ_STAT_BODY_BUFFERED),
+                 (unsigned long long)cq_server_stat(srv, CQ_STAT_BODY_CREDIT),
+                 (unsigned long long)cq_server_stat(srv, CQ_STAT_RX_BYTES),
+                 (unsigned long long)cq_server_stat(srv, CQ_STAT_REJECTED),
+                 (unsigned long long)cq_server_stat(srv, CQ_STAT_KEEPALIVE_CONNS));
         respond_text(r, 200, "application/json", buf);
     } else {
         respond_text(r, 404, "application/json", "{\"error\": \"not found\"}");
@@ -190,6 +203,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--max-body")) cfg.max_body = (size_t)atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--idle-ms")) cfg.idle_timeout_ms = (uint32_t)atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--max-conns")) cfg.max_connections = (uint32_t)atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--conn-budget")) cfg.max_conn_body_buffer = (size_t)atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--total-budget")) cfg.max_total_body_buffer = (size_t)atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--verbose")) verbose = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "unknown option %s\n", argv[i]);

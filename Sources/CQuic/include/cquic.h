@@ -11,6 +11,7 @@
  *   - cq_respond(), cq_stream_write(), cq_stream_end() and cq_server_stop()
  *     may be called from ANY thread, including from inside the callbacks.
  *     They copy their arguments into a queue and wake the network thread.
+ *     cq_server_stat() too (it reads atomic counters).
  *   - cq_free() only after cq_server_run() has returned (or was never run).
  *
  * Policy (routing, auth, status codes) lives in Swift; this layer only moves
@@ -49,7 +50,8 @@ typedef struct cq_request {
     size_t body_len;
     int body_too_large;        /* 1: body exceeded max_body; body is NULL/0 and the
                                   request is delivered as soon as the cap is
-                                  crossed (answer 413; the rest is discarded) */
+                                  crossed (answer 413; the client is told to stop
+                                  sending the rest: STOP_SENDING H3_NO_ERROR) */
     const char *peer;          /* client address as text, "1.2.3.4:5" / "[::1]:5" */
 } cq_request;
 
@@ -67,7 +69,10 @@ typedef struct cq_config {
     const char *cert_file;  /* PEM certificate (chain) */
     const char *key_file;   /* PEM private key */
     size_t max_body;        /* request body cap in bytes; 0 = 1 MiB */
-    uint32_t idle_timeout_ms;      /* 0 = 30000 */
+    uint32_t idle_timeout_ms;      /* 0 = 30000.  A connection with a delivered
+                                      request whose response has not ended (long
+                                      poll, open stream) sends keep-alive PINGs
+                                      every half idle timeout instead */
     uint32_t handshake_timeout_ms; /* 0 = 10000 */
     uint32_t max_connections;      /* 0 = 1024; beyond it new clients get CONNECTION_REFUSED */
     uint32_t max_streams_per_conn; /* concurrent requests per connection; 0 = 100 */
@@ -77,6 +82,16 @@ typedef struct cq_config {
     cq_stream_closed_cb on_stream_closed; /* optional */
     cq_log_cb on_log;              /* optional; NULL = silent */
     void *user;
+    /* Request bodies are buffered whole until delivered.  These cap what
+     * clients can make us buffer: flow-control credit is only granted within
+     * them, so a client that sends more is flow-controlled (and, if it jams a
+     * connection with several half-sent bodies, its newest request is reset
+     * with H3_REQUEST_REJECTED, which clients may retry). */
+    size_t max_conn_body_buffer;   /* per connection; 0 = 2 * max_body + 64 KiB
+                                      (never below max_body + 64 KiB) */
+    size_t max_total_body_buffer;  /* all connections; 0 = 64 MiB.  Each
+                                      connection still gets 64 KiB beyond it so
+                                      small requests never starve */
 } cq_config;
 
 /* Creates the server: loads the certificate, binds the UDP socket.  Returns
@@ -112,6 +127,16 @@ int cq_stream_write(cq_server *s, uint64_t conn_id, int64_t stream_id,
 
 /* Ends an open response. */
 int cq_stream_end(cq_server *s, uint64_t conn_id, int64_t stream_id);
+
+/* Counters for monitoring (and the tests); any thread. */
+#define CQ_STAT_BODY_BUFFERED 0  /* request-body bytes buffered, not yet delivered */
+#define CQ_STAT_BODY_CREDIT 1    /* connection-level receive credit granted and not
+                                    yet returned: the bound on the above */
+#define CQ_STAT_RX_BYTES 2       /* UDP payload bytes received since start */
+#define CQ_STAT_REJECTED 3       /* requests reset because a body budget was full */
+#define CQ_STAT_KEEPALIVE_CONNS 4 /* connections currently sending keep-alive PINGs */
+/* 0 for an unknown counter or a NULL server. */
+uint64_t cq_server_stat(const cq_server *s, int which);
 
 /* ---- helpers so Swift needs no crypto library (all GnuTLS-backed) ---- */
 
