@@ -44,8 +44,6 @@ void jsg_free(jsg_vm *vm) {
 }
 
 int jsg_spent(const jsg_vm *vm) { return vm->spent; }
-size_t jsg_bytes_in_use(const jsg_vm *vm) { return vm->bytes; }
-void jsg_gc(jsg_vm *vm) { if (!vm->spent) js_gc(vm->J, 0); }
 
 static void trampoline(js_State *J) {
     jsg_vm *vm = js_getcontext(J);

@@ -106,7 +106,8 @@ public final class GroupGraph: @unchecked Sendable {
         devices(inGroup: group)?.contains(device) ?? false
     }
 
-    /// The same hierarchy without a device (when a device is removed).
+    /// A new, validated hierarchy with `group` added or replaced and/or the
+    /// group `id` removed (PUT and DELETE /v1/groups/<id>).
     public func replacing(_ group: GroupDefinition?, removing id: String? = nil, knownDevices: Set<String>) throws(ModelError) -> GroupGraph {
         var list = groups
         if let id { list.removeAll { $0.id == id } }

@@ -79,7 +79,6 @@ public final class HomeState: @unchecked Sendable {
         }
     }
 
-    public var deviceCount: Int { lock.withLock { records.count } }
     public var deviceIds: Set<String> { lock.withLock { Set(byId.keys) } }
     public func slot(of id: String) -> Int? { lock.withLock { byId[id] } }
 

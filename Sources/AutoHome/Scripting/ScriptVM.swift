@@ -30,7 +30,6 @@ final class ScriptVM {
     deinit { if let raw { jsg_free(raw) } }
 
     var isSpent: Bool { raw.map { jsg_spent($0) != 0 } ?? true }
-    var bytesInUse: Int { raw.map { Int(jsg_bytes_in_use($0)) } ?? 0 }
 
     func needsRebuild(for set: ScriptSet) -> Bool { raw == nil || isSpent || generation != set.generation }
 

@@ -54,7 +54,5 @@ void jsg_extend_deadline(jsg_vm *vm, unsigned ms);
 
 /* True once the VM hit its cap or was killed: it must be replaced. */
 int jsg_spent(const jsg_vm *vm);
-size_t jsg_bytes_in_use(const jsg_vm *vm);
-void jsg_gc(jsg_vm *vm);
 
 #endif
