@@ -45,6 +45,23 @@ void jsg_free(jsg_vm *vm) {
 
 int jsg_spent(const jsg_vm *vm) { return vm->spent; }
 
+/* libc's allocator holds a lock: while a call is armed, every malloc/free of
+ * ours runs as a critical section so a stop never lands inside it. */
+static char *guarded_strdup(jsg_vm *vm, const char *s) {
+    vm->in_critical++;
+    char *p = strdup(s);
+    vm->in_critical--;
+    jsg_check_deferred_kill(vm);
+    return p;
+}
+
+static void guarded_free(jsg_vm *vm, void *p) {
+    vm->in_critical++;
+    free(p);
+    vm->in_critical--;
+    jsg_check_deferred_kill(vm);
+}
+
 static void trampoline(js_State *J) {
     jsg_vm *vm = js_getcontext(J);
     int id = (int)(intptr_t)js_currentfunctiondata(J);
@@ -54,22 +71,22 @@ static void trampoline(js_State *J) {
     for (int i = 0; i < argc; i++)
         argv[i] = js_isundefined(J, i + 1) ? NULL : js_tostring(J, i + 1);
     char *result = NULL, *error = NULL;
+    char msg[512];
     vm->in_critical++;
     int rc = vm->native(vm->host, id, argc, argv, &result, &error);
-    vm->in_critical--;
-    jsg_check_deferred_kill(vm);
     if (rc != 0) {
-        char msg[512];
         snprintf(msg, sizeof msg, "%s", error ? error : "native call failed");
         free(error);
         free(result);
-        js_error(J, "%s", msg);
     }
+    vm->in_critical--;
+    jsg_check_deferred_kill(vm);
+    if (rc != 0) js_error(J, "%s", msg);
     if (result) {
-        /* js_pushstring copies; free first-thing after so an OOM throw inside
-         * the push is the only (spent-VM) leak. */
+        /* js_pushstring copies (through the guarded allocator); an OOM throw
+         * inside it leaks `result`, and only from a VM that is spent anyway. */
         js_pushstring(J, result);
-        free(result);
+        guarded_free(vm, result);
     } else {
         js_pushundefined(J);
     }
@@ -85,25 +102,20 @@ void jsg_define_native(jsg_vm *vm, const char *name, int fn_id) {
 
 /* Error text with script location: "<toString()>" followed by MuJS's
  * stackTrace ("\n\tat name (file:line)" frames). Runs while still guarded. */
-static char *describe_error(js_State *J) {
-    if (js_try(J)) { js_pop(J, 1); return strdup("error (unprintable)"); }
-    /* js_tostring converts the slot in place: read the trace first. */
-    char *trace = NULL;
+static char *describe_error(jsg_vm *vm) {
+    js_State *J = vm->J;
+    if (js_try(J)) { js_pop(J, 1); return guarded_strdup(vm, "error (unprintable)"); }
+    /* js_tostring converts the slot in place: read the trace first. Both
+     * strings stay on the JS stack (GC-safe) while we join them. */
+    int has_trace = 0;
     if (js_isobject(J, -1)) {
         js_getproperty(J, -1, "stackTrace");
-        if (js_isstring(J, -1)) trace = strdup(js_tostring(J, -1));
-        js_pop(J, 1);
+        if (js_isstring(J, -1)) { has_trace = 1; js_rot2(J); } else js_pop(J, 1);
     }
-    const char *text = js_tostring(J, -1);
-    size_t n = strlen(text), m = trace ? strlen(trace) : 0;
-    char *out = malloc(n + m + 1);
-    if (out) {
-        memcpy(out, text, n);
-        if (trace) memcpy(out + n, trace, m);
-        out[n + m] = 0;
-    }
-    free(trace);
-    js_endtry(J);
+    js_tostring(J, -1);            /* may run a user toString(): still guarded */
+    if (has_trace) { js_rot2(J); js_concat(J); }
+    char *out = guarded_strdup(vm, js_tostring(J, -1));
+    js_endtry(J);                  /* the caller pops the (converted) error */
     return out;
 }
 
@@ -128,7 +140,7 @@ static int run_guarded(jsg_vm *vm, unsigned timeout_ms, guarded_body body, void 
     vm->armed = 1;
     volatile int rc = JSG_OK;
     if (js_try(J)) {
-        *error = describe_error(J);
+        *error = describe_error(vm);
         js_pop(J, 1);
         rc = JSG_THROWN;
     } else {
@@ -166,7 +178,7 @@ static void invoke_body(jsg_vm *vm, void *p) {
         if (c->argv[i]) js_pushstring(J, c->argv[i]); else js_pushundefined(J);
     }
     js_call(J, c->argc);
-    if (!js_isundefined(J, -1) && js_isprimitive(J, -1)) *c->result = strdup(js_tostring(J, -1));
+    if (!js_isundefined(J, -1) && js_isprimitive(J, -1)) *c->result = guarded_strdup(vm, js_tostring(J, -1));
     js_pop(J, 1);
 }
 

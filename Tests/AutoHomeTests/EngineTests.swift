@@ -79,6 +79,25 @@ final class EngineTests: XCTestCase {
         XCTAssertLessThan(processCPUNanos() - cpu0, 250_000_000)
     }
 
+    func testThrownObjectWhoseToStringRunsAwayIsStoppedToo() throws {
+        // The error's text is read while the call is still guarded.
+        let (e, c) = try makeEngine(["a.js": """
+            set('d0', { n_onchange: function (v) {
+              if (v === 1) throw { toString: function () { for (;;) {} } };
+              if (v === 2) throw new RangeError('plain');
+              home.log('ok ' + v);
+            } });
+            """], vms: 1, timeoutMs: 100)
+        defer { e.stop() }
+        XCTAssertTrue(send(e, "d0", 1)?.errors.first?.message.contains("longer than 100 ms") ?? false)
+        let plain = send(e, "d0", 2)?.errors.first
+        XCTAssertEqual(plain?.script, "a.js")
+        XCTAssertEqual(plain?.line, 3)
+        XCTAssertEqual(plain?.message, "RangeError: plain")
+        _ = send(e, "d0", 3)
+        XCTAssertEqual(c.logs, ["ok 3"])
+    }
+
     func testMemoryHogIsStoppedAndVMReplaced() throws {
         let (e, c) = try makeEngine(["a.js": """
             set('d0', { n_onchange: function (v) { if (v === 1) { var a = []; for (;;) a.push('xxxxxxxx' + a.length); } home.log('ok ' + v); } });
