@@ -37,6 +37,7 @@ unit-test: build
 	$(SWIFT) test $(LINK_FLAGS)
 
 scenario-test: build
+	$(DEBUG_BIN) --check-config --config overlay/etc/auto-home/config.json
 	python3 scripts/run-scenarios.py $(DEBUG_BIN)
 
 blackbox-test: build
