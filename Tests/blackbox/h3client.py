@@ -1,11 +1,15 @@
-"""A small HTTP/3 client over aioquic for the black-box tests (and for poking
-at a running autohomed by hand).
+"""The one HTTP/3 client over aioquic of this repository: the black-box tests,
+the CQuic tests (Tests/cquic/cqtest.py), the appliance boot test
+(scripts/image-test.py) and the load generator (scripts/bench_h3_client.py)
+all use it, and it pokes at a running autohomed by hand.
 
     async with connect_h3("127.0.0.1", port) as c:
         r = await c.request("GET", "/v1/status", token=tok)
         r.status, r.headers["content-type"], r.json()
-        s = c.open_stream("GET", f"/v1/actions/{reg}")   # response stays open
-        line = await s.next_json(timeout=5)               # one NDJSON line
+        s = await c.open_stream("GET", f"/v1/actions/{reg}")  # response stays open
+        line = await s.next_json(timeout=5)                   # one NDJSON line
+        r = c.start("POST", "/echo", b"...")                  # sent, not awaited
+        await r.done; r.chunks, r.reset_code, r.stop_code
 
     request_sync("127.0.0.1", port, "GET", "/v1/ping")    # one-off, blocking
 
@@ -20,30 +24,47 @@ import json
 import ssl
 import sys
 import time
+import weakref
 
 from aioquic.asyncio.client import connect
 from aioquic.asyncio.protocol import QuicConnectionProtocol
 from aioquic.h3.connection import H3_ALPN, H3Connection
 from aioquic.h3.events import DataReceived, HeadersReceived
 from aioquic.quic.configuration import QuicConfiguration
-from aioquic.quic.events import ConnectionTerminated
+from aioquic.quic.events import ConnectionTerminated, StopSendingReceived, StreamReset
+
+H3_REQUEST_CANCELLED = 0x10C
+
+
+def _quiet(f):
+    # a connection that closes fails the futures; nobody may be waiting
+    f.cancelled() or f.exception()
 
 
 class Response:
-    """One response; for open streams, `lines` fills as data arrives."""
+    """One response, filled as it arrives.
 
-    def __init__(self, stream_id):
+    status, headers (with ":status"), body; chunks: (monotonic time, bytes)
+    per DATA frame; reset_code once the server reset it (RESET_STREAM),
+    stop_code once it asked us to stop sending (STOP_SENDING).  `done`
+    resolves at the end of the stream or at a reset, `headers_seen` once
+    headers came; both fail with ConnectionError if the connection closes.
+    For open streams, next_line/next_json read the body as it fills."""
+
+    def __init__(self, stream_id=None):
         self.stream_id = stream_id
         self.status = None
         self.headers = {}
         self.body = bytearray()
+        self.chunks = []
+        self.reset_code = None
+        self.stop_code = None
         self.ended = False
         loop = asyncio.get_running_loop()
         self.done = loop.create_future()
         self.headers_seen = loop.create_future()
-        for f in (self.done, self.headers_seen):
-            # a connection that closes fails both; nobody may be waiting
-            f.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self.done.add_done_callback(_quiet)
+        self.headers_seen.add_done_callback(_quiet)
         self._data = asyncio.Event()
         self._pos = 0  # read position for next_line
 
@@ -56,7 +77,23 @@ class Response:
 
     def _feed(self, data):
         self.body += data
+        self.chunks.append((time.monotonic(), data))
         self._data.set()
+
+    def _end(self):
+        self.ended = True
+        self._data.set()
+        if not self.done.done():
+            self.done.set_result(self)
+        if not self.headers_seen.done():
+            self.headers_seen.set_exception(ConnectionResetError("stream ended before headers"))
+
+    def _fail(self, exc):
+        self.ended = True
+        self._data.set()
+        for f in (self.done, self.headers_seen):
+            if not f.done():
+                f.set_exception(exc)
 
     async def next_line(self, timeout=10.0, skip_blank=True):
         """The next complete line of an open stream (without the newline)."""
@@ -85,21 +122,38 @@ class Response:
 
 
 class H3Client(QuicConnectionProtocol):
+    """A client connection.  A subclass may change the class attributes:
+    `authority` (:authority of every request), `content_type` (sent with a
+    body unless the request's headers give one; None: not sent), `timeout`
+    (request()'s default, seconds) and `timeout_scale` (every request()
+    timeout is multiplied by it: slow runs under valgrind)."""
+
+    authority = "localhost"
+    content_type = "application/json"
+    timeout = 15.0
+    timeout_scale = 1
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.h3 = H3Connection(self._quic)
-        self.responses = {}
-        self.terminated = None
+        # stream id -> Response, as long as someone holds the Response: a
+        # STOP_SENDING after the end of a response still reaches it
+        self.responses = weakref.WeakValueDictionary()
+        self.terminated = None  # the ConnectionTerminated event
 
     def quic_event_received(self, event):
         if isinstance(event, ConnectionTerminated):
             self.terminated = event
-            for r in self.responses.values():
-                r.ended = True
-                r._data.set()
-                for f in (r.done, r.headers_seen):
-                    if not f.done():
-                        f.set_exception(ConnectionError("connection closed: %#x %s" % (event.error_code, event.reason_phrase)))
+            for r in list(self.responses.values()):
+                r._fail(ConnectionError("connection closed: %#x %s" % (event.error_code, event.reason_phrase)))
+        elif isinstance(event, (StreamReset, StopSendingReceived)):
+            r = self.responses.get(event.stream_id)
+            if r is not None:
+                if isinstance(event, StopSendingReceived):
+                    r.stop_code = event.error_code
+                else:
+                    r.reset_code = event.error_code
+                    r._end()
         for ev in self.h3.handle_event(event):
             r = self.responses.get(ev.stream_id)
             if r is None:
@@ -112,39 +166,44 @@ class H3Client(QuicConnectionProtocol):
             elif isinstance(ev, DataReceived) and ev.data:
                 r._feed(ev.data)
             if getattr(ev, "stream_ended", False):
-                r.ended = True
-                r._data.set()
-                if not r.done.done():
-                    r.done.set_result(r)
+                r._end()
 
-    def start(self, method, path, body=None, headers=(), token=None):
-        """Sends a request; returns its Response without waiting."""
+    def begin(self, method, path, headers=(), token=None, end_stream=True):
+        """Sends a request's headers (the body, if any, follows with
+        self.h3.send_data); returns its Response."""
+        if self.terminated is not None:
+            raise ConnectionError("connection closed: %#x" % self.terminated.error_code)
+        sid = self._quic.get_next_available_stream_id()
+        hdrs = [(b":method", method.encode()), (b":scheme", b"https"),
+                (b":authority", self.authority.encode()), (b":path", path.encode())]
+        if token is not None:
+            hdrs.append((b"authorization", ("Bearer " + token).encode()))
+        hdrs += [(k.lower().encode(), v.encode()) for k, v in headers]
+        r = Response(sid)
+        self.responses[sid] = r
+        self.h3.send_headers(sid, hdrs, end_stream=end_stream)
+        return r
+
+    def start(self, method, path, body=None, headers=(), token=None, content_type=None):
+        """Sends a request; returns its Response without waiting.  A dict or
+        list body goes as JSON, a str as UTF-8, bytes as they are."""
         if isinstance(body, (dict, list)):
             body = json.dumps(body).encode()
         elif isinstance(body, str):
             body = body.encode()
-        sid = self._quic.get_next_available_stream_id()
-        hdrs = [(b":method", method.encode()), (b":scheme", b"https"),
-                (b":authority", b"localhost"), (b":path", path.encode())]
-        if token is not None:
-            hdrs.append((b"authorization", ("Bearer " + token).encode()))
+        ctype = content_type or self.content_type
+        if body is not None and ctype and not any(k.lower() == "content-type" for k, _ in headers):
+            headers = list(headers) + [("content-type", ctype)]
+        r = self.begin(method, path, headers, token, end_stream=body is None)
         if body is not None:
-            hdrs.append((b"content-type", b"application/json"))
-        hdrs += [(k.lower().encode(), v.encode()) for k, v in headers]
-        r = self.responses[sid] = Response(sid)
-        self.h3.send_headers(sid, hdrs, end_stream=body is None)
-        if body is not None:
-            self.h3.send_data(sid, body, end_stream=True)
+            self.h3.send_data(r.stream_id, body, end_stream=True)
         self.transmit()
         return r
 
-    async def request(self, method, path, body=None, headers=(), token=None, timeout=15.0):
-        r = self.start(method, path, body, headers, token)
-        try:
-            return await asyncio.wait_for(asyncio.shield(r.done), timeout)
-        finally:
-            if r.done.done():
-                self.responses.pop(r.stream_id, None)
+    async def request(self, method, path, body=None, headers=(), token=None, timeout=None, content_type=None):
+        r = self.start(method, path, body, headers, token, content_type)
+        timeout = (timeout or self.timeout) * self.timeout_scale
+        return await asyncio.wait_for(asyncio.shield(r.done), timeout)
 
     async def open_stream(self, method, path, token=None, timeout=10.0):
         """Starts a request whose response stays open; returns once headers came."""
@@ -155,8 +214,8 @@ class H3Client(QuicConnectionProtocol):
     def cancel(self, r):
         """Closes an open stream from our side (reset + stop sending)."""
         with contextlib.suppress(Exception):
-            self._quic.reset_stream(r.stream_id, 0x10C)  # H3_REQUEST_CANCELLED
-            self._quic.stop_stream(r.stream_id, 0x10C)
+            self._quic.reset_stream(r.stream_id, H3_REQUEST_CANCELLED)
+            self._quic.stop_stream(r.stream_id, H3_REQUEST_CANCELLED)
         self.responses.pop(r.stream_id, None)
         self.transmit()
 
@@ -174,15 +233,15 @@ class H3Client(QuicConnectionProtocol):
         return await self.request("DELETE", path, **kw)
 
 
-def client_config(idle_timeout=30.0):
+def client_config(idle_timeout=30.0, server_name="localhost", max_stream_data=4 << 20, max_data=16 << 20):
     return QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, verify_mode=ssl.CERT_NONE,
-                             server_name="localhost", idle_timeout=idle_timeout,
-                             max_stream_data=4 << 20, max_data=16 << 20)
+                             server_name=server_name, idle_timeout=idle_timeout,
+                             max_stream_data=max_stream_data, max_data=max_data)
 
 
-def connect_h3(host, port, **kw):
+def connect_h3(host, port, configuration=None, protocol=H3Client, **kw):
     """`async with connect_h3(host, port) as client:`"""
-    return connect(host, port, configuration=client_config(), create_protocol=H3Client,
+    return connect(host, port, configuration=configuration or client_config(), create_protocol=protocol,
                    wait_connected=True, **kw)
 
 

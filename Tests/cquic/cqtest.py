@@ -1,22 +1,18 @@
-"""Shared pieces of the CQuic tests: the echo_server process and an aioquic
-HTTP/3 client (not a test module itself)."""
+"""Shared pieces of the CQuic tests: the echo_server process and the aioquic
+HTTP/3 client of Tests/blackbox/h3client.py (not a test module itself)."""
 import asyncio
 import json
 import os
 import shlex
 import signal
-import ssl
 import subprocess
+import sys
 import time
 
-from aioquic.asyncio.client import connect
-from aioquic.asyncio.protocol import QuicConnectionProtocol
-from aioquic.h3.connection import H3_ALPN, H3Connection
-from aioquic.h3.events import DataReceived, HeadersReceived
-from aioquic.quic.configuration import QuicConfiguration
-from aioquic.quic.events import ConnectionTerminated, StopSendingReceived, StreamReset
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "blackbox"))
+from h3client import H3Client, client_config, connect_h3  # noqa: E402
+
 SERVER = os.environ.get("ECHO_SERVER", os.path.join(HERE, "..", "..", ".build-cquic", "echo_server"))
 WRAPPER = shlex.split(os.environ.get("ECHO_WRAPPER", ""))
 SLOW = 4 if os.environ.get("CQ_SLOW") else 1
@@ -50,73 +46,10 @@ class Server:
         return (self.dir / "stderr.log").read_text()
 
 
-class Response:
-    def __init__(self):
-        self.headers = {}
-        self.status = None
-        self.body = bytearray()
-        self.chunks = []  # (monotonic time, bytes)
-        self.reset_code = None  # the server reset its response (RESET_STREAM)
-        self.stop_code = None   # the server asked us to stop sending (STOP_SENDING)
-        self.done = asyncio.get_running_loop().create_future()
-
-
-class H3Client(QuicConnectionProtocol):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.h3 = H3Connection(self._quic)
-        self.responses = {}
-        self.terminated = None
-
-    def quic_event_received(self, event):
-        if isinstance(event, ConnectionTerminated):
-            self.terminated = event
-            for r in self.responses.values():
-                if not r.done.done():
-                    r.done.set_exception(ConnectionError(f"terminated: {event.error_code:#x}"))
-        r = self.responses.get(getattr(event, "stream_id", None))
-        if r is not None and isinstance(event, StopSendingReceived):
-            r.stop_code = event.error_code
-        if r is not None and isinstance(event, StreamReset):
-            r.reset_code = event.error_code
-            if not r.done.done():
-                r.done.set_result(r)
-        for ev in self.h3.handle_event(event):
-            r = self.responses.get(ev.stream_id)
-            if r is None:
-                continue
-            if isinstance(ev, HeadersReceived):
-                r.headers.update({k.decode(): v.decode() for k, v in ev.headers})
-                r.status = int(r.headers[":status"])
-            elif isinstance(ev, DataReceived):
-                r.body += ev.data
-                if ev.data:
-                    r.chunks.append((time.monotonic(), ev.data))
-            if getattr(ev, "stream_ended", False) and not r.done.done():
-                r.done.set_result(r)
-
-    def start(self, method, path, body=None, headers=()):
-        sid = self._quic.get_next_available_stream_id()
-        hdrs = [(b":method", method.encode()), (b":scheme", b"https"),
-                (b":authority", b"localhost"), (b":path", path.encode())]
-        hdrs += [(k.encode(), v.encode()) for k, v in headers]
-        self.h3.send_headers(sid, hdrs, end_stream=body is None)
-        if body is not None:
-            self.h3.send_data(sid, body, end_stream=True)
-        r = self.responses[sid] = Response()
-        r.stream_id = sid
-        self.transmit()
-        return r
-
-    async def request(self, method, path, body=None, headers=(), timeout=20):
-        r = self.start(method, path, body, headers)
-        return await asyncio.wait_for(r.done, timeout * SLOW)
-
-
-def client_config():
-    cfg = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, verify_mode=ssl.CERT_NONE,
-                            server_name="localhost", idle_timeout=30)
-    return cfg
+class Client(H3Client):
+    content_type = None  # echo_server requests carry only the headers a test gives
+    timeout = 20
+    timeout_scale = SLOW
 
 
 def run(coro):
@@ -124,7 +57,9 @@ def run(coro):
 
 
 def h3(host, port, **kw):
-    return connect(host, port, configuration=client_config(), create_protocol=H3Client, **kw)
+    # aioquic's default receive windows (1 MiB), as these tests always had
+    cfg = client_config(max_stream_data=1 << 20, max_data=1 << 20)
+    return connect_h3(host, port, configuration=cfg, protocol=Client, **kw)
 
 
 async def stats(port):

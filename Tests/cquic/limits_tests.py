@@ -7,7 +7,7 @@ import json
 import os
 import time
 
-from cqtest import MAX_BODY, SLOW, WRAPPER, Response, Server, eventually, h3, run, stats
+from cqtest import MAX_BODY, SLOW, WRAPPER, Server, eventually, h3, run, stats
 
 KIB = 1 << 10
 FLOOR = 64 * KIB                    # CQ_CREDIT_FLOOR
@@ -30,12 +30,7 @@ def proc_mib(pid, key):
 
 def begin_post(c, path="/echo"):
     """POST headers only; the body follows with push()."""
-    sid = c._quic.get_next_available_stream_id()
-    c.h3.send_headers(sid, [(b":method", b"POST"), (b":scheme", b"https"),
-                            (b":authority", b"localhost"), (b":path", path.encode())])
-    r = c.responses[sid] = Response()
-    r.stream_id = sid
-    return r
+    return c.begin("POST", path, end_stream=False)
 
 
 def push(c, r, data, fin=False):
