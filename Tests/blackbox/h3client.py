@@ -24,7 +24,6 @@ import json
 import ssl
 import sys
 import time
-import weakref
 
 from aioquic.asyncio.client import connect
 from aioquic.asyncio.protocol import QuicConnectionProtocol
@@ -36,9 +35,9 @@ from aioquic.quic.events import ConnectionTerminated, StopSendingReceived, Strea
 H3_REQUEST_CANCELLED = 0x10C
 
 
-def _quiet(f):
-    # a connection that closes fails the futures; nobody may be waiting
-    f.cancelled() or f.exception()
+def _fail(f, exc):
+    f.set_exception(exc)
+    f.exception()  # nobody may be waiting: no "exception was never retrieved"
 
 
 class Response:
@@ -50,6 +49,9 @@ class Response:
     resolves at the end of the stream or at a reset, `headers_seen` once
     headers came; both fail with ConnectionError if the connection closes.
     For open streams, next_line/next_json read the body as it fills."""
+
+    __slots__ = ("stream_id", "status", "headers", "body", "chunks", "reset_code", "stop_code",
+                 "ended", "done", "headers_seen", "_data", "_pos")
 
     def __init__(self, stream_id=None):
         self.stream_id = stream_id
@@ -63,9 +65,7 @@ class Response:
         loop = asyncio.get_running_loop()
         self.done = loop.create_future()
         self.headers_seen = loop.create_future()
-        self.done.add_done_callback(_quiet)
-        self.headers_seen.add_done_callback(_quiet)
-        self._data = asyncio.Event()
+        self._data = None  # an asyncio.Event while next_line waits
         self._pos = 0  # read position for next_line
 
     def json(self):
@@ -78,22 +78,25 @@ class Response:
     def _feed(self, data):
         self.body += data
         self.chunks.append((time.monotonic(), data))
-        self._data.set()
+        if self._data is not None:
+            self._data.set()
 
     def _end(self):
         self.ended = True
-        self._data.set()
+        if self._data is not None:
+            self._data.set()
         if not self.done.done():
             self.done.set_result(self)
         if not self.headers_seen.done():
-            self.headers_seen.set_exception(ConnectionResetError("stream ended before headers"))
+            _fail(self.headers_seen, ConnectionResetError("stream ended before headers"))
 
     def _fail(self, exc):
         self.ended = True
-        self._data.set()
+        if self._data is not None:
+            self._data.set()
         for f in (self.done, self.headers_seen):
             if not f.done():
-                f.set_exception(exc)
+                _fail(f, exc)
 
     async def next_line(self, timeout=10.0, skip_blank=True):
         """The next complete line of an open stream (without the newline)."""
@@ -111,11 +114,13 @@ class Response:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise asyncio.TimeoutError("no line within %.1fs" % timeout)
-            self._data.clear()
+            self._data = asyncio.Event()
             try:
                 await asyncio.wait_for(self._data.wait(), left)
             except asyncio.TimeoutError:
                 pass
+            finally:
+                self._data = None
 
     async def next_json(self, timeout=10.0):
         return json.loads(await self.next_line(timeout))
@@ -136,9 +141,10 @@ class H3Client(QuicConnectionProtocol):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.h3 = H3Connection(self._quic)
-        # stream id -> Response, as long as someone holds the Response: a
-        # STOP_SENDING after the end of a response still reaches it
-        self.responses = weakref.WeakValueDictionary()
+        # stream id -> Response, kept after the end (a STOP_SENDING may come
+        # later) until cancel() or the caller drops it: a long-lived
+        # connection pops what it is done with
+        self.responses = {}
         self.terminated = None  # the ConnectionTerminated event
 
     def quic_event_received(self, event):
