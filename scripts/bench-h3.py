@@ -156,16 +156,11 @@ class Daemon:
     def call(self, method, path, body=None, token="admin", timeout=10):
         """One request on a fresh connection: (status, body bytes)."""
         tok = self.admin if token == "admin" else token
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-        elif isinstance(body, str):
-            body = body.encode()
 
         async def go():
-            async with bc.connect("127.0.0.1", self.port, configuration=bc.client_config(),
-                                  create_protocol=bc.BenchClient, wait_connected=True) as c:
-                r = await asyncio.wait_for(c.send(method.encode(), path.encode(), body, tok), timeout)
-                return r.status, r.body
+            async with bc.connect_h3("127.0.0.1", self.port, configuration=bc.client_config()) as c:
+                r = await c.request(method, path, body, token=tok, timeout=timeout)
+                return r.status, bytes(r.body)
         return asyncio.run(asyncio.wait_for(go(), timeout + 5))
 
     def status(self):
