@@ -35,23 +35,19 @@ from aioquic.quic.events import ConnectionTerminated, StopSendingReceived, Strea
 H3_REQUEST_CANCELLED = 0x10C
 
 
-def _fail(f, exc):
-    f.set_exception(exc)
-    f.exception()  # nobody may be waiting: no "exception was never retrieved"
-
-
 class Response:
     """One response, filled as it arrives.
 
     status, headers (with ":status"), body; chunks: (monotonic time, bytes)
     per DATA frame; reset_code once the server reset it (RESET_STREAM),
     stop_code once it asked us to stop sending (STOP_SENDING).  `done`
-    resolves at the end of the stream or at a reset, `headers_seen` once
-    headers came; both fail with ConnectionError if the connection closes.
-    For open streams, next_line/next_json read the body as it fills."""
+    resolves (to the Response) at the end of the stream or at a reset, and
+    fails with ConnectionError if the connection closes.  For open streams,
+    next_line/next_json read the body as it fills."""
 
+    # lean on purpose: the load generator makes one per request
     __slots__ = ("stream_id", "status", "headers", "body", "chunks", "reset_code", "stop_code",
-                 "ended", "done", "headers_seen", "_data", "_pos")
+                 "ended", "done", "_wake", "_pos")
 
     def __init__(self, stream_id=None):
         self.stream_id = stream_id
@@ -62,10 +58,8 @@ class Response:
         self.reset_code = None
         self.stop_code = None
         self.ended = False
-        loop = asyncio.get_running_loop()
-        self.done = loop.create_future()
-        self.headers_seen = loop.create_future()
-        self._data = None  # an asyncio.Event while next_line waits
+        self.done = asyncio.get_running_loop().create_future()
+        self._wake = None  # an asyncio.Event while someone waits for more
         self._pos = 0  # read position for next_line
 
     def json(self):
@@ -75,28 +69,40 @@ class Response:
     def text(self):
         return bytes(self.body).decode()
 
+    def _changed(self):
+        if self._wake is not None:
+            self._wake.set()
+
     def _feed(self, data):
         self.body += data
         self.chunks.append((time.monotonic(), data))
-        if self._data is not None:
-            self._data.set()
+        self._changed()
 
     def _end(self):
         self.ended = True
-        if self._data is not None:
-            self._data.set()
+        self._changed()
         if not self.done.done():
             self.done.set_result(self)
-        if not self.headers_seen.done():
-            _fail(self.headers_seen, ConnectionResetError("stream ended before headers"))
 
     def _fail(self, exc):
         self.ended = True
-        if self._data is not None:
-            self._data.set()
-        for f in (self.done, self.headers_seen):
-            if not f.done():
-                _fail(f, exc)
+        self._changed()
+        if not self.done.done():
+            self.done.set_exception(exc)
+            self.done.exception()  # nobody may be waiting: no "exception was never retrieved"
+
+    async def _wait(self, deadline, what):
+        """Waits until something arrives (or the stream ends), at most until deadline."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise asyncio.TimeoutError("no %s within the timeout" % what)
+        self._wake = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._wake.wait(), left)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            self._wake = None
 
     async def next_line(self, timeout=10.0, skip_blank=True):
         """The next complete line of an open stream (without the newline)."""
@@ -111,19 +117,19 @@ class Response:
                 return line.decode()
             if self.ended:
                 raise EOFError("stream ended")
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise asyncio.TimeoutError("no line within %.1fs" % timeout)
-            self._data = asyncio.Event()
-            try:
-                await asyncio.wait_for(self._data.wait(), left)
-            except asyncio.TimeoutError:
-                pass
-            finally:
-                self._data = None
+            await self._wait(deadline, "line")
 
     async def next_json(self, timeout=10.0):
         return json.loads(await self.next_line(timeout))
+
+    async def wait_headers(self, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while self.status is None:
+            if self.ended:
+                self.done.result()  # raises if the connection closed
+                raise ConnectionResetError("stream ended before headers")
+            await self._wait(deadline, "headers")
+        return self
 
 
 class H3Client(QuicConnectionProtocol):
@@ -165,18 +171,19 @@ class H3Client(QuicConnectionProtocol):
             if r is None:
                 continue
             if isinstance(ev, HeadersReceived):
-                r.headers.update({k.decode(): v.decode() for k, v in ev.headers})
+                for k, v in ev.headers:
+                    r.headers[k.decode()] = v.decode()
                 r.status = int(r.headers[":status"])
-                if not r.headers_seen.done():
-                    r.headers_seen.set_result(r)
+                r._changed()
             elif isinstance(ev, DataReceived) and ev.data:
                 r._feed(ev.data)
             if getattr(ev, "stream_ended", False):
                 r._end()
 
-    def begin(self, method, path, headers=(), token=None, end_stream=True):
+    def begin(self, method, path, headers=(), token=None, end_stream=True, content_type=None):
         """Sends a request's headers (the body, if any, follows with
-        self.h3.send_data); returns its Response."""
+        self.h3.send_data); returns its Response.  content_type is sent
+        unless headers has one."""
         if self.terminated is not None:
             raise ConnectionError("connection closed: %#x" % self.terminated.error_code)
         sid = self._quic.get_next_available_stream_id()
@@ -184,7 +191,13 @@ class H3Client(QuicConnectionProtocol):
                 (b":authority", self.authority.encode()), (b":path", path.encode())]
         if token is not None:
             hdrs.append((b"authorization", ("Bearer " + token).encode()))
-        hdrs += [(k.lower().encode(), v.encode()) for k, v in headers]
+        if headers:
+            extra = [(k.lower().encode(), v.encode()) for k, v in headers]
+            hdrs += extra
+            if any(k == b"content-type" for k, _ in extra):
+                content_type = None
+        if content_type:
+            hdrs.append((b"content-type", content_type.encode()))
         r = Response(sid)
         self.responses[sid] = r
         self.h3.send_headers(sid, hdrs, end_stream=end_stream)
@@ -197,11 +210,10 @@ class H3Client(QuicConnectionProtocol):
             body = json.dumps(body).encode()
         elif isinstance(body, str):
             body = body.encode()
-        ctype = content_type or self.content_type
-        if body is not None and ctype and not any(k.lower() == "content-type" for k, _ in headers):
-            headers = list(headers) + [("content-type", ctype)]
-        r = self.begin(method, path, headers, token, end_stream=body is None)
-        if body is not None:
+        if body is None:
+            r = self.begin(method, path, headers, token)
+        else:
+            r = self.begin(method, path, headers, token, False, content_type or self.content_type)
             self.h3.send_data(r.stream_id, body, end_stream=True)
         self.transmit()
         return r
@@ -213,9 +225,7 @@ class H3Client(QuicConnectionProtocol):
 
     async def open_stream(self, method, path, token=None, timeout=10.0):
         """Starts a request whose response stays open; returns once headers came."""
-        r = self.start(method, path, None, (), token)
-        await asyncio.wait_for(asyncio.shield(r.headers_seen), timeout)
-        return r
+        return await self.start(method, path, None, (), token).wait_headers(timeout)
 
     def cancel(self, r):
         """Closes an open stream from our side (reset + stop sending)."""
