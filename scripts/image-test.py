@@ -24,13 +24,13 @@ import os
 import re
 import shlex
 import socket
-import ssl
 import subprocess
 import sys
 import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "Tests", "blackbox"))  # h3client.py, the HTTP/3 client
 TOKEN_FILE = "/var/lib/auto-home/admin.token"
 
 
@@ -129,68 +129,30 @@ def h3_available():
 
 
 async def h3_session(port, steps, timeout):
-    """Opens one QUIC connection and runs steps(request) on it."""
-    from aioquic.asyncio.client import connect
-    from aioquic.asyncio.protocol import QuicConnectionProtocol
-    from aioquic.h3.connection import H3_ALPN, H3Connection
-    from aioquic.h3.events import DataReceived, HeadersReceived
-    from aioquic.quic.configuration import QuicConfiguration
+    """Opens one QUIC connection and runs steps(request) on it.
 
-    class H3Client(QuicConnectionProtocol):
-        def __init__(self, *a, **kw):
-            super().__init__(*a, **kw)
-            self.http = H3Connection(self._quic)
-            self.waiters = {}
-            self.responses = {}
-
-        def quic_event_received(self, event):
-            for ev in self.http.handle_event(event):
-                if isinstance(ev, (HeadersReceived, DataReceived)):
-                    r = self.responses.setdefault(ev.stream_id, {"status": None, "headers": {}, "body": b""})
-                    if isinstance(ev, HeadersReceived):
-                        for k, v in ev.headers:
-                            if k == b":status":
-                                r["status"] = int(v)
-                            else:
-                                r["headers"][k.decode()] = v.decode()
-                    else:
-                        r["body"] += ev.data
-                    if ev.stream_ended:
-                        w = self.waiters.pop(ev.stream_id, None)
-                        if w is not None and not w.done():
-                            w.set_result(r)
-
-        async def request(self, method, path, body=None, token=None, ctype="application/json"):
-            sid = self._quic.get_next_available_stream_id()
-            headers = [(b":method", method.encode()), (b":scheme", b"https"),
-                       (b":authority", f"127.0.0.1:{port}".encode()), (b":path", path.encode()),
-                       (b"user-agent", b"auto-home-image-test")]
-            if token:
-                headers.append((b"authorization", f"Bearer {token}".encode()))
-            if body is not None:
-                if not isinstance(body, bytes):
-                    body = json.dumps(body).encode()
-                headers.append((b"content-type", ctype.encode()))
-            fut = asyncio.get_running_loop().create_future()
-            self.waiters[sid] = fut
-            self.http.send_headers(sid, headers, end_stream=body is None)
-            if body is not None:
-                self.http.send_data(sid, body, end_stream=True)
-            self.transmit()
-            r = await asyncio.wait_for(fut, timeout)
-            try:
-                r["json"] = json.loads(r["body"]) if r["body"] else None
-            except ValueError:
-                r["json"] = None
-            return r
-
-    cfg = QuicConfiguration(is_client=True, alpn_protocols=H3_ALPN, verify_mode=ssl.CERT_NONE,
-                            idle_timeout=timeout, server_name="auto-home")
+    request(method, path, body=None, token=None, ctype="application/json")
+    returns a dict: status, headers (no pseudo-headers), body (bytes) and
+    json (the parsed body, None if empty or not JSON)."""
+    from h3client import client_config, connect_h3  # Tests/blackbox; needs aioquic
 
     async def run():
-        async with connect("127.0.0.1", port, configuration=cfg, create_protocol=H3Client,
-                           wait_connected=True) as client:
-            return await steps(client.request)
+        cfg = client_config(idle_timeout=timeout, server_name="auto-home")
+        async with connect_h3("127.0.0.1", port, configuration=cfg) as client:
+            client.authority = f"127.0.0.1:{port}"
+
+            async def request(method, path, body=None, token=None, ctype="application/json"):
+                resp = await client.request(method, path, body, [("user-agent", "auto-home-image-test")],
+                                            token or None, timeout, content_type=ctype)
+                r = {"status": resp.status, "body": bytes(resp.body),
+                     "headers": {k: v for k, v in resp.headers.items() if not k.startswith(":")}}
+                try:
+                    r["json"] = json.loads(r["body"]) if r["body"] else None
+                except ValueError:
+                    r["json"] = None
+                return r
+
+            return await steps(request)
 
     return await asyncio.wait_for(run(), timeout * 4)
 
