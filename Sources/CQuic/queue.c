@@ -159,12 +159,18 @@ int cq_stream_end(cq_server *s, uint64_t conn_id, int64_t stream_id) {
     return submit(s, c, 1, 2, 0);
 }
 
-/* Network thread: apply everything queued so far. */
-void cq_queue_run(cq_server *s) {
+/* Detaches the whole queue under the lock, so it is applied without it. */
+static cq_cmd *take_all(cq_server *s) {
     pthread_mutex_lock(&s->mu);
     cq_cmd *cmd = s->cmd_head;
     s->cmd_head = s->cmd_tail = NULL;
     pthread_mutex_unlock(&s->mu);
+    return cmd;
+}
+
+/* Network thread: apply everything queued so far. */
+void cq_queue_run(cq_server *s) {
+    cq_cmd *cmd = take_all(s);
     while (cmd) {
         cq_cmd *next = cmd->next;
         cq_conn *c = cq_map_get(&s->byid, &cmd->conn_id, sizeof(cmd->conn_id));
@@ -187,10 +193,7 @@ void cq_queue_run(cq_server *s) {
 }
 
 void cq_queue_drop_all(cq_server *s) {
-    pthread_mutex_lock(&s->mu);
-    cq_cmd *cmd = s->cmd_head;
-    s->cmd_head = s->cmd_tail = NULL;
-    pthread_mutex_unlock(&s->mu);
+    cq_cmd *cmd = take_all(s);
     while (cmd) {
         cq_cmd *next = cmd->next;
         free(cmd);
