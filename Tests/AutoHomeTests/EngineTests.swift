@@ -163,6 +163,24 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(c.logs, ["fired 2"])
     }
 
+    func testRepeatWindowCountsFromArrivalNotFromProcessing() throws {
+        var config = Config()
+        config.vms = 1
+        config.repeatWindowMs = 200
+        config.devices = [DeviceDefinition(id: "d0", name: "D0", properties: [PropertyDefinition(name: "n", type: .dial, min: 0, max: 100)])]
+        let set = ScriptSet(generation: 1, files: [ScriptFile(name: "a.js", source: "set('d0', { n_onchange: function () { home.sleep(0.3); } });")])
+        let e = EventManager(config: config, scripts: set, clock: SystemClock(), observer: Collector())
+        try e.start()
+        defer { e.stop() }
+        let box = ResultBox()
+        // Both arrive within the window; the second is processed ~300 ms later.
+        _ = e.submit(deviceId: "d0", properties: [("n", .number(1))])
+        _ = e.submit(deviceId: "d0", properties: [("n", .number(2))], completion: { box.set($0) })
+        e.waitIdle()
+        XCTAssertEqual(box.get()?.skipped.first?.reason, "repeat-window")
+        XCTAssertEqual(e.state.live("d0")?.value("n"), .number(1))
+    }
+
     func testFullRingSaysBusyAndLosesNothingAccepted() throws {
         let (e, _) = try makeEngine(["a.js": "set('d0', { n_onchange: function () { home.sleep(0.05); } });"], vms: 1, ring: 3)
         defer { e.stop() }

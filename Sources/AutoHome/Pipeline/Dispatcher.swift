@@ -5,6 +5,9 @@ final class Dispatcher: @unchecked Sendable {
     struct QueuedEvent {
         let ringSlot: Int
         let seq: UInt64
+        /// When the event was admitted: repeat windows count from arrival,
+        /// not from when a VM got to it.
+        let arrivedAt: Int64
         let completion: ((EventResult) -> Void)?
     }
 

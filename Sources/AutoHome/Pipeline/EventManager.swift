@@ -163,14 +163,16 @@ public final class EventManager: @unchecked Sendable {
         }
         guard let ringSlot = bytes.withUnsafeBytes({ ring.store($0) }) else { return .failure(.busy) }
         let seq = seqLock.withLock { () -> UInt64 in nextSeq += 1; return nextSeq }
-        dispatcher.enqueue(Dispatcher.QueuedEvent(ringSlot: ringSlot, seq: seq, completion: completion), deviceSlot: slot)
+        dispatcher.enqueue(Dispatcher.QueuedEvent(ringSlot: ringSlot, seq: seq, arrivedAt: clock.nowMillis(), completion: completion),
+                           deviceSlot: slot)
         return .success(seq)
     }
 
     private func process(_ vm: ScriptVM, _ e: Dispatcher.QueuedEvent, _ deviceSlot: Int) {
         let event = EventCodec.decode(ring.bytes(e.ringSlot))
         let deviceId = state.live(slot: deviceSlot).id
-        let run = Run(core: core, vm: vm, scripts: core.scripts, seq: e.seq, slot: deviceSlot, event: event, deviceId: deviceId)
+        let run = Run(core: core, vm: vm, scripts: core.scripts, seq: e.seq, slot: deviceSlot, event: event, deviceId: deviceId,
+                      arrivedAt: e.arrivedAt)
         let result = run.execute()
         // The slot is held until processing is done (seed design), so a full
         // ring means "this many events are in flight", never "lost".

@@ -15,6 +15,7 @@ final class Run {
     private let seq: UInt64
     private let slot: Int
     private let event: DecodedEvent
+    private let arrivedAt: Int64
     private var result: EventResult
     private var before: DeviceVersion!
     private var items: [Item] = []
@@ -22,7 +23,9 @@ final class Run {
     private var previousJSON = ""
     private var sentEpoch = -1
 
-    init(core: EngineCore, vm: ScriptVM, scripts: ScriptSet, seq: UInt64, slot: Int, event: DecodedEvent, deviceId: String) {
+    init(core: EngineCore, vm: ScriptVM, scripts: ScriptSet, seq: UInt64, slot: Int, event: DecodedEvent, deviceId: String,
+         arrivedAt: Int64) {
+        self.arrivedAt = arrivedAt
         self.core = core
         self.vm = vm
         self.scripts = scripts
@@ -44,8 +47,10 @@ final class Run {
             return result
         }
         self.before = before
+        // Property windows count from the event's arrival (SPEC §1: "a value
+        // arriving before then"); a group's window from when its handler runs.
+        admit(now: arrivedAt)
         let now = core.clock.nowMillis()
-        admit(now: now)
         if items.isEmpty { return result }
 
         let deviceKey = result.deviceId
