@@ -33,7 +33,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 try:
@@ -44,49 +43,13 @@ except ImportError:
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_h3_client as bc  # noqa: E402
+from bench_h3_proc import RssSampler, loadavg, machine_busy, mib, proc_cpu, proc_status_kb  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class BenchError(Exception):
     pass
-
-
-# ---------------------------------------------------------------- /proc helpers
-
-def proc_cpu(pid):
-    """utime+stime of a process, in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        s = f.read()
-    fields = s[s.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # fields 14, 15 of stat(5)
-
-
-def proc_status_kb(pid, key):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def machine_busy():
-    """Busy CPU of the whole machine (all cores), in seconds."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    idle = v[3] + (v[4] if len(v) > 4 else 0)  # idle + iowait
-    busy = sum(v[:8]) - idle  # user nice system idle iowait irq softirq steal
-    return busy / CLK_TCK
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
-
-
-def mib(kb):
-    return "%.1f MiB" % (kb / 1024)
 
 
 # ---------------------------------------------------------------- daemon
@@ -171,26 +134,6 @@ class Daemon:
 
 
 # ---------------------------------------------------------------- phases
-
-class RssSampler(threading.Thread):
-    def __init__(self, pid, every=0.02):
-        super().__init__(daemon=True)
-        self.pid, self.every = pid, every
-        self.peak = 0
-        self.stop_ev = threading.Event()
-
-    def run(self):
-        while not self.stop_ev.is_set():
-            try:
-                self.peak = max(self.peak, proc_status_kb(self.pid, "VmRSS"))
-            except OSError:
-                return
-            self.stop_ev.wait(self.every)
-
-    def stop(self):
-        self.stop_ev.set()
-        self.join(2)
-
 
 def percentile(sorted_vals, p):
     if not sorted_vals:
