@@ -7,7 +7,7 @@ ARM64_DIR ?= build/arm64
 .PHONY: cross-toolchain cross cross-shell
 
 ## cross-toolchain: build (once) or reuse the cached chroot + arm64 sysroot
-cross-toolchain:
+cross-toolchain: image-host-deps
 	scripts/cross-toolchain.sh
 
 ## cross: build/arm64/autohomed (+ autohome): aarch64, static Swift stdlib + C libs, stripped

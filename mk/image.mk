@@ -20,5 +20,5 @@ image: overlay
 	scripts/mkimage.sh $(CURDIR)/$(OVERLAY_DIR) $(CURDIR)/$(IMAGE)
 
 ## image-test: build the image (timed), boot it in qemu-system-aarch64, check the daemon
-image-test:
+image-test: image-host-deps deps
 	python3 scripts/image-test.py --build "$(MAKE) --no-print-directory image" --image $(IMAGE)
