@@ -9,7 +9,7 @@ for t in mmdebstrap arch-test dpkg-deb unshare flock qemu-aarch64-static update-
          readelf python3; do
     command -v "$t" >/dev/null || { echo "check-host-tools: missing command $t" >&2; bad=1; }
 done
-for f in /usr/share/qemu/efi-virtio.rom /usr/share/keyrings/debian-archive-keyring.gpg \
+for f in /usr/lib/ipxe/qemu/efi-virtio.rom /usr/share/keyrings/debian-archive-keyring.gpg \
          /usr/libexec/qemu-binfmt/aarch64-binfmt-P; do
     [ -e "$f" ] || { echo "check-host-tools: missing file $f" >&2; bad=1; }
 done
