@@ -20,15 +20,17 @@ static void on_panic(js_State *J) {
     abort();
 }
 
-jsg_vm *jsg_new(size_t memory_limit, void *host, jsg_native_fn native) {
+jsg_vm *jsg_new(size_t memory_limit, jsg_group *group, void *host, jsg_native_fn native) {
     jsg_watchdog_install();
     jsg_vm *vm = calloc(1, sizeof *vm);
     if (!vm) return NULL;
+    jsg_wake_init(vm);
+    vm->group = group;
     vm->limit = memory_limit;
     vm->host = host;
     vm->native = native;
     vm->J = js_newstate(jsg_alloc, vm, 0);
-    if (!vm->J) { jsg_free_all_blocks(vm); free(vm); return NULL; }
+    if (!vm->J) { jsg_free_all_blocks(vm); pthread_cond_destroy(&vm->wake); free(vm); return NULL; }
     js_setcontext(vm->J, vm);
     js_atpanic(vm->J, on_panic);
     js_setreport(vm->J, ignore_report);
@@ -40,6 +42,7 @@ void jsg_free(jsg_vm *vm) {
     /* Never walk MuJS's structures: after a kill they may be torn. Every byte
      * the VM owns is on the allocator's list. */
     jsg_free_all_blocks(vm);
+    pthread_cond_destroy(&vm->wake);
     free(vm);
 }
 
@@ -78,7 +81,11 @@ static void trampoline(js_State *J) {
         snprintf(msg, sizeof msg, "%s", error ? error : "native call failed");
         free(error);
         free(result);
+        result = NULL;
     }
+    /* The watchdog stopped the call while the native ran (or waited in
+     * jsg_sleep): the stop lands right below; free what would leak. */
+    if (vm->stop_reason || vm->kill_pending) { free(result); result = NULL; }
     vm->in_critical--;
     jsg_check_deferred_kill(vm);
     if (rc != 0) js_error(J, "%s", msg);
@@ -124,19 +131,30 @@ typedef void (*guarded_body)(jsg_vm *vm, void *ctx);
 
 /* Runs `body` with the watchdog armed. The recovery point lives in this frame,
  * which stays on the stack for the whole call, so the watchdog can jump here. */
-static int run_guarded(jsg_vm *vm, unsigned timeout_ms, guarded_body body, void *ctx,
+static int stop_code(const jsg_vm *vm) {
+    if (vm->oom) return JSG_OOM;
+    switch (vm->stop_reason) {
+    case JSG_STOP_WALL: return JSG_WALL_TIMEOUT;
+    case JSG_STOP_CANCEL: return JSG_CANCELLED;
+    default: return JSG_TIMEOUT;
+    }
+}
+
+static int run_guarded(jsg_vm *vm, unsigned timeout_ms, unsigned wall_ms, guarded_body body, void *ctx,
                        char **error, const char *what) {
     *error = NULL;
+    if (vm->group && vm->group->cancelled) { *error = strdup("cancelled"); return JSG_CANCELLED; }
     if (vm->spent) { *error = strdup("VM is spent"); return JSG_OOM; }
     js_State *J = vm->J;
     if (sigsetjmp(vm->recover, 1)) {
         jsg_watchdog_disarm(vm);
+        int code = stop_code(vm);
         char msg[96];
-        snprintf(msg, sizeof msg, "%s%s", vm->oom ? "out of memory" : "timed out", what);
+        snprintf(msg, sizeof msg, "%s%s", code == JSG_OOM ? "out of memory" : code == JSG_CANCELLED ? "cancelled" : "timed out", what);
         *error = strdup(msg);
-        return vm->oom ? JSG_OOM : JSG_TIMEOUT;
+        return code;
     }
-    jsg_watchdog_arm(vm, timeout_ms);
+    if (jsg_watchdog_arm(vm, timeout_ms, wall_ms) != 0) { *error = strdup("cancelled"); return JSG_CANCELLED; }
     vm->armed = 1;
     volatile int rc = JSG_OK;
     if (js_try(J)) {
@@ -162,9 +180,9 @@ static void load_body(jsg_vm *vm, void *p) {
 }
 
 int jsg_load(jsg_vm *vm, const char *filename, const char *source,
-             unsigned timeout_ms, char **error) {
+             unsigned timeout_ms, unsigned wall_ms, char **error) {
     struct load_ctx c = { filename, source };
-    return run_guarded(vm, timeout_ms, load_body, &c, error, " while loading");
+    return run_guarded(vm, timeout_ms, wall_ms, load_body, &c, error, " while loading");
 }
 
 struct invoke_ctx { const char *fn; int argc; const char **argv; char **result; };
@@ -183,8 +201,8 @@ static void invoke_body(jsg_vm *vm, void *p) {
 }
 
 int jsg_invoke(jsg_vm *vm, const char *fn, int argc, const char **argv,
-               unsigned timeout_ms, char **result, char **error) {
+               unsigned timeout_ms, unsigned wall_ms, char **result, char **error) {
     *result = NULL;
     struct invoke_ctx c = { fn, argc, argv, result };
-    return run_guarded(vm, timeout_ms, invoke_body, &c, error, "");
+    return run_guarded(vm, timeout_ms, wall_ms, invoke_body, &c, error, "");
 }

@@ -1,5 +1,12 @@
-/* One watchdog thread for all VMs: sleeps until the earliest deadline of an
- * armed VM, then signals that VM's thread. Idle when nothing is armed. */
+/* One watchdog thread for all VMs: sleeps until the earliest limit of an armed
+ * VM, then stops that VM's call. Idle when nothing is armed.
+ *
+ * A call has two limits: the budget (timeout_ms, which does not run while the
+ * call is inside jsg_sleep) and the wall limit (wall_ms, which always runs).
+ * Stopping a call means: mark it (stop_reason), wake it if it sleeps in
+ * jsg_sleep, and send SIGUSR2 to its thread. The handler jumps back to the
+ * call's entry at once if the thread runs MuJS code, or leaves kill_pending
+ * for the moment it leaves libc's allocator or a native. */
 #include "guard_internal.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -10,6 +17,8 @@ static jsg_vm *wd_list;
 static pthread_once_t wd_once = PTHREAD_ONCE_INIT;
 static __thread jsg_vm *tls_vm;
 
+#define RESIGNAL_MS 100
+
 static int ts_before(const struct timespec *a, const struct timespec *b) {
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
@@ -19,6 +28,20 @@ static void ts_add_ms(struct timespec *t, unsigned ms) {
     t->tv_nsec += (long)(ms % 1000) * 1000000L;
     if (t->tv_nsec >= 1000000000L) { t->tv_sec++; t->tv_nsec -= 1000000000L; }
 }
+
+/* a - b in nanoseconds (may be negative). */
+static int64_t ts_diff_ns(const struct timespec *a, const struct timespec *b) {
+    return (int64_t)(a->tv_sec - b->tv_sec) * 1000000000LL + (a->tv_nsec - b->tv_nsec);
+}
+
+static void ts_add_ns(struct timespec *t, int64_t ns) {
+    t->tv_sec += ns / 1000000000LL;
+    t->tv_nsec += ns % 1000000000LL;
+    if (t->tv_nsec >= 1000000000L) { t->tv_sec++; t->tv_nsec -= 1000000000L; }
+    if (t->tv_nsec < 0) { t->tv_sec--; t->tv_nsec += 1000000000L; }
+}
+
+static void now_mono(struct timespec *t) { clock_gettime(CLOCK_MONOTONIC, t); }
 
 static void kill_now(jsg_vm *vm) {
     vm->armed = 0;
@@ -31,13 +54,24 @@ static void kill_now(jsg_vm *vm) {
 static void on_signal(int sig) {
     (void)sig;
     jsg_vm *vm = tls_vm;
-    if (!vm || !vm->armed) return;
+    /* A signal meant for an earlier call of this thread finds no stop_reason
+     * (arming clears it) and is ignored. */
+    if (!vm || !vm->armed || !vm->stop_reason) return;
     if (vm->in_critical) { vm->kill_pending = 1; return; }
     kill_now(vm);
 }
 
 void jsg_check_deferred_kill(jsg_vm *vm) {
-    if (vm->kill_pending && vm->armed && !vm->in_critical) kill_now(vm);
+    if (vm->armed && !vm->in_critical && (vm->kill_pending || vm->stop_reason)) kill_now(vm);
+}
+
+/* Caller holds wd_lock. */
+static void request_stop(jsg_vm *vm, int reason, const struct timespec *now) {
+    vm->stop_reason = reason;
+    pthread_cond_broadcast(&vm->wake);
+    pthread_kill(vm->thread, SIGUSR2);
+    vm->resignal_at = *now;
+    ts_add_ms(&vm->resignal_at, RESIGNAL_MS);
 }
 
 static void *watchdog_main(void *arg) {
@@ -46,16 +80,24 @@ static void *watchdog_main(void *arg) {
     for (;;) {
         struct timespec now, next = {0, 0};
         int have_next = 0;
-        clock_gettime(CLOCK_MONOTONIC, &now);
+        now_mono(&now);
         for (jsg_vm *vm = wd_list; vm; vm = vm->wd_next) {
-            if (!ts_before(&now, &vm->deadline)) {
+            if (!vm->stop_reason) {
+                if (!vm->paused && !ts_before(&now, &vm->budget_deadline)) request_stop(vm, JSG_STOP_BUDGET, &now);
+                else if (!ts_before(&now, &vm->wall_deadline)) request_stop(vm, JSG_STOP_WALL, &now);
+            } else if (!ts_before(&now, &vm->resignal_at)) {
+                /* The stop lands when the thread leaves its critical section;
+                 * signal again now and then in case the first one was missed
+                 * (sent before the call set `armed`). */
                 pthread_kill(vm->thread, SIGUSR2);
-                /* Deferred kills happen when the thread leaves its critical
-                 * section; re-signal now and then in case it was missed. */
-                vm->deadline = now;
-                ts_add_ms(&vm->deadline, 100);
+                vm->resignal_at = now;
+                ts_add_ms(&vm->resignal_at, RESIGNAL_MS);
             }
-            if (!have_next || ts_before(&vm->deadline, &next)) { next = vm->deadline; have_next = 1; }
+            const struct timespec *due;
+            if (vm->stop_reason) due = &vm->resignal_at;
+            else if (vm->paused || ts_before(&vm->wall_deadline, &vm->budget_deadline)) due = &vm->wall_deadline;
+            else due = &vm->budget_deadline;
+            if (!have_next || ts_before(due, &next)) { next = *due; have_next = 1; }
         }
         if (have_next) pthread_cond_timedwait(&wd_cond, &wd_lock, &next);
         else pthread_cond_wait(&wd_cond, &wd_lock);
@@ -68,6 +110,7 @@ static void install_once(void) {
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&wd_cond, &ca);
+    pthread_condattr_destroy(&ca);
     struct sigaction sa;
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -89,14 +132,30 @@ static void install_once(void) {
 
 void jsg_watchdog_install(void) { pthread_once(&wd_once, install_once); }
 
-void jsg_watchdog_arm(jsg_vm *vm, unsigned timeout_ms) {
+void jsg_wake_init(jsg_vm *vm) {
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&vm->wake, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+int jsg_watchdog_arm(jsg_vm *vm, unsigned timeout_ms, unsigned wall_ms) {
+    pthread_mutex_lock(&wd_lock);
+    if (vm->group && vm->group->cancelled) {
+        pthread_mutex_unlock(&wd_lock);
+        return -1;
+    }
     tls_vm = vm;
     vm->thread = pthread_self();
     vm->kill_pending = 0;
     vm->killed = 0;
-    clock_gettime(CLOCK_MONOTONIC, &vm->deadline);
-    ts_add_ms(&vm->deadline, timeout_ms);
-    pthread_mutex_lock(&wd_lock);
+    vm->stop_reason = JSG_STOP_NONE;
+    vm->paused = 0;
+    now_mono(&vm->budget_deadline);
+    vm->wall_deadline = vm->budget_deadline;
+    ts_add_ms(&vm->budget_deadline, timeout_ms);
+    ts_add_ms(&vm->wall_deadline, wall_ms);
     vm->wd_next = wd_list;
     wd_list = vm;
     pthread_cond_signal(&wd_cond);
@@ -106,6 +165,7 @@ void jsg_watchdog_arm(jsg_vm *vm, unsigned timeout_ms) {
     sigemptyset(&s);
     sigaddset(&s, SIGUSR2);
     pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+    return 0;
 }
 
 void jsg_watchdog_disarm(jsg_vm *vm) {
@@ -114,13 +174,55 @@ void jsg_watchdog_disarm(jsg_vm *vm) {
     for (jsg_vm **p = &wd_list; *p; p = &(*p)->wd_next) {
         if (*p == vm) { *p = vm->wd_next; break; }
     }
+    vm->paused = 0;
     pthread_mutex_unlock(&wd_lock);
     vm->kill_pending = 0;
     tls_vm = NULL;
 }
 
-void jsg_extend_deadline(jsg_vm *vm, unsigned ms) {
+int jsg_sleep(jsg_vm *vm, unsigned ms) {
+    if (!vm->armed) return 0;
     pthread_mutex_lock(&wd_lock);
-    ts_add_ms(&vm->deadline, ms);
+    if (!vm->stop_reason && ms > 0) {
+        struct timespec now, until;
+        now_mono(&now);
+        until = now;
+        ts_add_ms(&until, ms);
+        /* The budget stops running: keep what is left of it, and give it back
+         * from the moment the sleep ends (however it ends). */
+        int64_t left = ts_diff_ns(&vm->budget_deadline, &now);
+        if (left < 0) left = 0;
+        vm->paused = 1;
+        while (!vm->stop_reason && ts_before(&now, &until)) {
+            pthread_cond_timedwait(&vm->wake, &wd_lock, &until);
+            now_mono(&now);
+        }
+        vm->paused = 0;
+        vm->budget_deadline = now;
+        ts_add_ns(&vm->budget_deadline, left);
+        pthread_cond_signal(&wd_cond); /* the watchdog's next wake-up may be earlier now */
+    }
+    int stopped = vm->stop_reason != JSG_STOP_NONE;
+    pthread_mutex_unlock(&wd_lock);
+    return stopped;
+}
+
+int jsg_stop_requested(const jsg_vm *vm) { return vm->armed && vm->stop_reason != JSG_STOP_NONE; }
+
+jsg_group *jsg_group_new(void) { return calloc(1, sizeof(jsg_group)); }
+
+void jsg_group_free(jsg_group *g) { free(g); }
+
+void jsg_group_cancel(jsg_group *g) {
+    if (!g) return;
+    jsg_watchdog_install();
+    pthread_mutex_lock(&wd_lock);
+    g->cancelled = 1;
+    struct timespec now;
+    now_mono(&now);
+    for (jsg_vm *vm = wd_list; vm; vm = vm->wd_next) {
+        if (vm->group == g && !vm->stop_reason) request_stop(vm, JSG_STOP_CANCEL, &now);
+    }
+    pthread_cond_signal(&wd_cond);
     pthread_mutex_unlock(&wd_lock);
 }

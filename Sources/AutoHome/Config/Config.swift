@@ -11,7 +11,10 @@ public struct Config: Sendable {
     public var maxEventBytes = 4096
     public var propertyHistory = 16
     public var repeatWindowMs: Int64 = 0
+    /// A handler call's budget; time inside `home.sleep` is not counted.
     public var scriptTimeoutMs = 1000
+    /// A handler call's whole duration, sleeps included; nil: the default.
+    public var scriptWallTimeoutMs: Int?
     public var vmMemoryBytes = 16 << 20
     public var flushIntervalMs = 1000
     public var historyDays = 30
@@ -22,6 +25,10 @@ public struct Config: Sendable {
     public var logLevel = LogLevel.info
 
     public init() {}
+
+    /// `scriptWallTimeoutMs` defaults to 10000, or to `scriptTimeoutMs` when
+    /// that is larger (so raising only the budget still means what it says).
+    public var effectiveScriptWallTimeoutMs: Int { scriptWallTimeoutMs ?? max(10_000, scriptTimeoutMs) }
 
     /// `scriptsDir` defaults to `<dataDir>/scripts`.
     public var effectiveScriptsDir: String { scriptsDir ?? dataDir + "/scripts" }

@@ -58,6 +58,7 @@ extension Config {
             case "propertyHistory": c.propertyHistory = try int(key, v, 1, DeviceDefinition.maxHistory)
             case "repeatWindowMs": c.repeatWindowMs = Int64(try int(key, v, 0, 86_400_000))
             case "scriptTimeoutMs": c.scriptTimeoutMs = try int(key, v, 1, 600_000)
+            case "scriptWallTimeoutMs": c.scriptWallTimeoutMs = try int(key, v, 1, 3_600_000)
             case "vmMemoryBytes": c.vmMemoryBytes = try int(key, v, 512 << 10, 1 << 30)
             case "flushIntervalMs": c.flushIntervalMs = try int(key, v, 0, 600_000)
             case "historyDays": c.historyDays = try int(key, v, 0, 36_500)

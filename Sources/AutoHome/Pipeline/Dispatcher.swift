@@ -99,6 +99,15 @@ final class Dispatcher: @unchecked Sendable {
         lock.withLock { while outstanding > 0 { idle.wait(lock) } }
     }
 
+    /// False if work is still outstanding after `timeoutMs`.
+    func waitIdle(timeoutMs: Int) -> Bool {
+        let deadline = monotonicNanos() + UInt64(max(0, timeoutMs)) * 1_000_000
+        return lock.withLock {
+            while outstanding > 0 && monotonicNanos() < deadline { idle.wait(lock, untilMonotonicNanos: deadline) }
+            return outstanding == 0
+        }
+    }
+
     func stop() {
         waitIdle()
         lock.withLock {

@@ -1,3 +1,5 @@
+import CJSGuard
+
 /// The services every part of the engine shares: live state, clock, timers,
 /// globals, counters and the observer. One per engine.
 final class EngineCore: @unchecked Sendable {
@@ -7,22 +9,43 @@ final class EngineCore: @unchecked Sendable {
     let globals = SharedGlobals()
     let stats = EngineStats()
     let observer: EngineObserver
+    /// A call's budget, not counting time inside `home.sleep` (SPEC §2.8).
     let scriptTimeoutMs: Int
+    /// A call's whole duration, sleeps included.
+    let scriptWallTimeoutMs: Int
     let vmMemoryBytes: Int
+    /// Every VM of this engine (and its scratch VMs) belongs to this group, so
+    /// a stop can end all their calls at once.
+    let vmGroup: OpaquePointer
+    private var cancelled = false
     private let lock = Lock()
     private var scriptSet: ScriptSet
     /// Set by the dispatcher; posts `thread()` work.
     var postThread: ((String, String) -> Bool)?
 
     init(state: HomeState, clock: EngineClock, observer: EngineObserver, scripts: ScriptSet,
-         scriptTimeoutMs: Int, vmMemoryBytes: Int) {
+         scriptTimeoutMs: Int, scriptWallTimeoutMs: Int, vmMemoryBytes: Int) {
         self.state = state
         self.clock = clock
         self.observer = observer
         self.scriptSet = scripts
         self.scriptTimeoutMs = scriptTimeoutMs
+        self.scriptWallTimeoutMs = scriptWallTimeoutMs
         self.vmMemoryBytes = vmMemoryBytes
+        vmGroup = jsg_group_new()!
     }
+
+    /// The VMs (ScriptVM) hold this core, so they are all freed by now.
+    deinit { jsg_group_free(vmGroup) }
+
+    /// Stops every running script call at once (also one inside `home.sleep`)
+    /// and refuses later ones, for good: the engine is stopping.
+    func cancelScripts() {
+        lock.withLock { cancelled = true }
+        jsg_group_cancel(vmGroup)
+    }
+
+    var scriptsCancelled: Bool { lock.withLock { cancelled } }
 
     var scripts: ScriptSet {
         get { lock.withLock { scriptSet } }

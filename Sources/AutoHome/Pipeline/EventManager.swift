@@ -43,7 +43,8 @@ public final class EventManager: @unchecked Sendable {
         state = HomeState(defaultHistory: config.propertyHistory, defaultRepeatWindowMs: config.repeatWindowMs)
         ring = EventRing(capacity: config.ringSize, slotBytes: config.maxEventBytes)
         core = EngineCore(state: state, clock: clock, observer: observer, scripts: scripts,
-                          scriptTimeoutMs: config.scriptTimeoutMs, vmMemoryBytes: config.vmMemoryBytes)
+                          scriptTimeoutMs: config.scriptTimeoutMs, scriptWallTimeoutMs: config.effectiveScriptWallTimeoutMs,
+                          vmMemoryBytes: config.vmMemoryBytes)
         let core = self.core
         dispatcher = Dispatcher(vms: (0..<config.vms).map { ScriptVM(index: $0, core: core) })
         dispatcher.prepare = { [core] vm in
@@ -78,9 +79,21 @@ public final class EventManager: @unchecked Sendable {
         dispatcher.enqueue(.onstart(generation: set.generation))
     }
 
-    /// Finishes every queued event and task, then stops the workers.
-    public func stop() {
+    /// How long a stop lets queued work run normally before it cuts running
+    /// script calls short.
+    public static let stopGraceMs = 1000
+
+    /// Finishes every queued event and task, then stops the workers. Work
+    /// still running after `graceMs` has its script calls stopped (also inside
+    /// `home.sleep`), and what is still queued is processed without running
+    /// handlers (values are written, as after a stopped handler), so a stop
+    /// takes about `graceMs` at most, whatever the scripts do.
+    public func stop(graceMs: Int = EventManager.stopGraceMs) {
         core.countdowns.stop()
+        if !dispatcher.waitIdle(timeoutMs: graceMs) {
+            Log.warn("stopping: script calls still running after \(graceMs) ms are stopped; queued events are written without running their handlers")
+            core.cancelScripts()
+        }
         dispatcher.stop()
     }
 
@@ -213,6 +226,11 @@ public final class EventManager: @unchecked Sendable {
             if e.script == nil { e.script = script }
             core.report(e)
             stats.add("vmsReplaced")
+            vm.rebuild(core.scripts)
+        case .cancelled(nil): return
+        case .cancelled(var e?):
+            if e.script == nil { e.script = script }
+            core.report(e)
             vm.rebuild(core.scripts)
         }
     }

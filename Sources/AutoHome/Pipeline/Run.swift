@@ -177,6 +177,14 @@ final class Run {
             core.stats.add("vmsReplaced")
             vm.rebuild(scripts)
             return .continueProcessing
+        case .cancelled(nil):
+            return nil   // the engine is stopping: handlers no longer run, values are still written
+        case .cancelled(var e?):
+            // The engine is stopping and cut this call short.
+            e.script = reg.script
+            record(e)
+            vm.rebuild(scripts)
+            return .continueProcessing
         }
     }
 

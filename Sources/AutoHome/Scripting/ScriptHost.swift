@@ -22,6 +22,9 @@ final class ScriptHost {
     /// Set while a VM loads scripts it is not the first to load: top-level
     /// logs and device writes happen once, not once per VM.
     var muted = false
+    /// Set while the VM runs scripts' top level: `home.sleep` does nothing
+    /// there (SPEC §4), so loading (an upload, a VM rebuild) never waits.
+    var loading = false
     /// Handlers each `set(key, …)` registered in this VM: lets a run skip the
     /// call (and building its arguments) when no handler exists.
     var registered: [String: (script: String, functions: Set<String>)] = [:]
@@ -96,13 +99,14 @@ final class ScriptHost {
         case .getGlobal:
             return .success(core.globals.get(arg(0)))
         case .sleep:
-            // Capped at 5 s (SPEC §4); the watchdog's deadline moves with it, and
-            // replay's virtual clock makes it a no-op.
-            let seconds = min(max(Double(arg(0)) ?? 0, 0), 5)
-            if !core.clock.isVirtual, seconds > 0 {
-                let ms = Int(seconds * 1000)
-                vm?.extendDeadline(ms: ms)
-                sleepMillis(ms)
+            // Capped at 5 s (SPEC §4). The wait does not use the call's
+            // scriptTimeoutMs budget but counts against scriptWallTimeoutMs,
+            // and the watchdog cuts it short when it stops the call. A no-op
+            // at a script's top level and on replay's virtual clock.
+            let asked = Double(arg(0)) ?? 0
+            let seconds = asked.isNaN ? 0 : min(max(asked, 0), 5)
+            if !loading, !core.clock.isVirtual, seconds > 0 {
+                vm?.sleep(ms: Int(seconds * 1000))
             }
             return .success(nil)
         case .thread:

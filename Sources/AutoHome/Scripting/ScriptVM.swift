@@ -10,6 +10,9 @@ final class ScriptVM {
         case returned(String?)
         case threw(ScriptError)
         case stopped(ScriptError)   // watchdog or memory cap: the VM is spent
+        /// The engine is stopping: the call was cut short (with the error to
+        /// report; the VM is spent) or never started (nil).
+        case cancelled(ScriptError?)
     }
 
     let index: Int
@@ -43,12 +46,17 @@ final class ScriptVM {
         host.registered = [:]
         host.generation = set.generation
         generation = set.generation
+        // While the engine stops, a replaced VM stays empty: nothing would run.
+        if core.scriptsCancelled { return [] }
         let hostPtr = Unmanaged.passUnretained(host).toOpaque()
-        guard let vm = jsg_new(core.vmMemoryBytes, hostPtr, ScriptHost.entry) else {
+        guard let vm = jsg_new(core.vmMemoryBytes, core.vmGroup, hostPtr, ScriptHost.entry) else {
             return [ScriptError(script: nil, line: nil, message: "cannot create a JavaScript VM")]
         }
         raw = vm
         for n in ScriptHost.Native.allCases { jsg_define_native(vm, n.jsName, n.rawValue) }
+        // Top-level code: home.sleep does nothing here (SPEC §4).
+        host.loading = true
+        defer { host.loading = false }
         var errors: [ScriptError] = []
         if let e = load(Prelude.fileName, Prelude.source) {
             errors.append(e)
@@ -64,13 +72,17 @@ final class ScriptVM {
     private func load(_ name: String, _ source: String) -> ScriptError? {
         guard let raw else { return ScriptError(script: name, line: nil, message: "no VM") }
         var err: UnsafeMutablePointer<CChar>?
-        let rc = jsg_load(raw, name, source, UInt32(core.scriptTimeoutMs), &err)
+        let rc = jsg_load(raw, name, source, UInt32(core.scriptTimeoutMs), UInt32(core.scriptWallTimeoutMs), &err)
         defer { free(err) }
         switch rc {
         case Int32(JSG_OK): return nil
         case Int32(JSG_THROWN): return ScriptError.fromMuJS(err.map { String(cString: $0) } ?? "error", fallbackScript: name)
         case Int32(JSG_TIMEOUT):
-            return ScriptError(script: name, line: nil, message: "stopped: its top level ran longer than \(core.scriptTimeoutMs) ms")
+            return ScriptError(script: name, line: nil, message: "stopped: its top level ran longer than \(core.scriptTimeoutMs) ms (scriptTimeoutMs)")
+        case Int32(JSG_WALL_TIMEOUT):
+            return ScriptError(script: name, line: nil, message: "stopped: its top level ran longer than \(core.scriptWallTimeoutMs) ms (scriptWallTimeoutMs)")
+        case Int32(JSG_CANCELLED):
+            return ScriptError(script: name, line: nil, message: "not loaded: the daemon is stopping")
         default:
             return ScriptError(script: name, line: nil, message: "stopped: it used more than \(core.vmMemoryBytes) bytes")
         }
@@ -79,13 +91,15 @@ final class ScriptVM {
     /// Calls a global function with string arguments under the watchdog.
     /// `what` names the call in a stop message; built only when needed.
     func invoke(_ fn: String, _ args: [String], what: @autoclosure () -> String) -> Outcome {
+        if core.scriptsCancelled { return .cancelled(nil) }
         guard let raw else { return .stopped(ScriptError(script: nil, line: nil, message: "no VM")) }
         var cargs: [UnsafePointer<CChar>?] = args.map { UnsafePointer(strdup($0)) }
         defer { for p in cargs { free(UnsafeMutablePointer(mutating: p)) } }
         var result: UnsafeMutablePointer<CChar>?
         var err: UnsafeMutablePointer<CChar>?
         let rc = cargs.withUnsafeMutableBufferPointer { buf in
-            jsg_invoke(raw, fn, Int32(args.count), buf.baseAddress, UInt32(core.scriptTimeoutMs), &result, &err)
+            jsg_invoke(raw, fn, Int32(args.count), buf.baseAddress, UInt32(core.scriptTimeoutMs), UInt32(core.scriptWallTimeoutMs),
+                       &result, &err)
         }
         defer { free(result); free(err) }
         switch rc {
@@ -95,10 +109,23 @@ final class ScriptVM {
             return .threw(ScriptError.fromMuJS(err.map { String(cString: $0) } ?? "error"))
         case Int32(JSG_TIMEOUT):
             return .stopped(ScriptError(script: nil, line: nil, message: "\(what()) stopped: ran longer than \(core.scriptTimeoutMs) ms (scriptTimeoutMs)"))
+        case Int32(JSG_WALL_TIMEOUT):
+            return .stopped(ScriptError(script: nil, line: nil,
+                                        message: "\(what()) stopped: ran longer than \(core.scriptWallTimeoutMs) ms (scriptWallTimeoutMs)"))
+        case Int32(JSG_CANCELLED):
+            guard isSpent else { return .cancelled(nil) }
+            return .cancelled(ScriptError(script: nil, line: nil, message: "\(what()) stopped: the daemon is stopping"))
         default:
             return .stopped(ScriptError(script: nil, line: nil, message: "\(what()) stopped: used more than \(core.vmMemoryBytes) bytes (vmMemoryBytes)"))
         }
     }
 
-    func extendDeadline(ms: Int) { if let raw { jsg_extend_deadline(raw, UInt32(ms)) } }
+    /// `home.sleep` from a native of the running call: waits up to `ms`
+    /// without using the call's budget; returns early (true) when the call is
+    /// being stopped, and the stop lands as the native returns.
+    @discardableResult
+    func sleep(ms: Int) -> Bool {
+        guard let raw, ms > 0 else { return false }
+        return jsg_sleep(raw, UInt32(ms)) != 0
+    }
 }
