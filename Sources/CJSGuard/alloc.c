@@ -30,8 +30,21 @@ static void link_block(jsg_vm *vm, jsg_block *b) {
     vm->blocks = b;
 }
 
+/* The whole of it runs as a critical section: a stop that landed between
+ * unlinking a block and relinking it would lose the block from the list that
+ * frees a killed VM. The deferred stop fires on the way out. */
+static void *alloc_locked(jsg_vm *vm, void *ptr, int size);
+
 void *jsg_alloc(void *ctx, void *ptr, int size) {
     jsg_vm *vm = ctx;
+    vm->in_critical++;
+    void *p = alloc_locked(vm, ptr, size);
+    vm->in_critical--;
+    jsg_check_deferred_kill(vm);
+    return p;
+}
+
+static void *alloc_locked(jsg_vm *vm, void *ptr, int size) {
     jsg_block *old = ptr ? (jsg_block *)ptr - 1 : NULL;
     if (size <= 0) {
         if (old) {
@@ -39,7 +52,6 @@ void *jsg_alloc(void *ctx, void *ptr, int size) {
             vm->bytes -= old->size;
             raw_free(vm, old);
         }
-        jsg_check_deferred_kill(vm);
         return NULL;
     }
     size_t oldsize = old ? old->size : 0;
@@ -59,7 +71,6 @@ void *jsg_alloc(void *ctx, void *ptr, int size) {
     b->size = (size_t)size;
     link_block(vm, b);
     vm->bytes = vm->bytes - oldsize + (size_t)size;
-    jsg_check_deferred_kill(vm);
     return b + 1;
 }
 

@@ -181,17 +181,22 @@ void jsg_watchdog_disarm(jsg_vm *vm) {
 }
 
 int jsg_sleep(jsg_vm *vm, unsigned ms) {
-    if (!vm->armed) return 0;
+    /* Only from a native (in_critical): a stop must never jump out of here
+     * while the watchdog lock is held. */
+    if (!vm->armed || !vm->in_critical) return 0;
     pthread_mutex_lock(&wd_lock);
+    struct timespec now;
+    now_mono(&now);
+    /* A limit already passed that the watchdog has not acted on yet: stop now
+     * rather than after the sleep (the budget would not run during it). */
+    if (!vm->stop_reason && !ts_before(&now, &vm->budget_deadline)) request_stop(vm, JSG_STOP_BUDGET, &now);
+    if (!vm->stop_reason && !ts_before(&now, &vm->wall_deadline)) request_stop(vm, JSG_STOP_WALL, &now);
     if (!vm->stop_reason && ms > 0) {
-        struct timespec now, until;
-        now_mono(&now);
-        until = now;
+        struct timespec until = now;
         ts_add_ms(&until, ms);
         /* The budget stops running: keep what is left of it, and give it back
          * from the moment the sleep ends (however it ends). */
         int64_t left = ts_diff_ns(&vm->budget_deadline, &now);
-        if (left < 0) left = 0;
         vm->paused = 1;
         while (!vm->stop_reason && ts_before(&now, &until)) {
             pthread_cond_timedwait(&vm->wake, &wd_lock, &until);

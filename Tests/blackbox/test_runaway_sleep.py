@@ -100,13 +100,24 @@ def test_sigterm_while_handlers_sleep_loop_exits_zero_promptly(make_daemon):
     js = "set('l1', {a_ontrigger: function () { %s }});\nset('l2', {a_ontrigger: function () { %s }});\n" % (
         SLEEP_LOOP, SLEEP_LOOP)
     d = make_daemon(config=cfg, scripts={"loops.js": js})
-    for dev in ("l1", "l2", "l1", "l2"):
-        assert d.put("/v1/devices/%s/properties/a" % dev, {"value": True}).status == 202
-    d.wait_until(lambda: d.status()["vms"]["busy"] == 2, what="both VMs busy")
-    time.sleep(0.3)
-    t0 = time.monotonic()
-    rc = d.stop(signal.SIGTERM, timeout=30)
-    took = time.monotonic() - t0
+
+    async def go():
+        async with d.connect() as c:
+            # a client waits (?wait=1) on a sleeping handler while the daemon stops
+            waiting = asyncio.ensure_future(c.put("/v1/devices/l1/properties/a?wait=1", {"value": True},
+                                                  token=d.admin, timeout=60))
+            for dev in ("l2", "l1", "l2"):
+                assert (await c.put("/v1/devices/%s/properties/a" % dev, {"value": True}, token=d.admin)).status == 202
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, lambda: d.wait_until(lambda: d.status()["vms"]["busy"] == 2,
+                                                                  what="both VMs busy"))
+            await asyncio.sleep(0.3)
+            t0 = time.monotonic()
+            rc = await loop.run_in_executor(None, d.stop, signal.SIGTERM, 30)
+            took = time.monotonic() - t0
+            waiting.cancel()
+            return rc, took
+    rc, took = run(go())
     assert rc == 0, "exit %s\n%s" % (rc, d.log()[-3000:])
     assert took < 8, "SIGTERM took %.1f s" % took
     log = d.log()

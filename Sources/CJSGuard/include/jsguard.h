@@ -73,7 +73,7 @@ int jsg_invoke(jsg_vm *vm, const char *fn, int argc, const char **argv,
  * time does not count against timeout_ms (it does against wall_ms). Returns 1
  * as soon as the watchdog (or a group cancel) stops the call: the native
  * should return at once, and the stop lands as it does. Else 0. Outside a
- * guarded call it returns 0 at once. */
+ * native of a guarded call it returns 0 at once. */
 int jsg_sleep(jsg_vm *vm, unsigned ms);
 
 /* True once the running call was told to stop (for natives that wait). */
