@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AutoHome
+import AutoHomeSupport
 
 /// `make bench`: figures for the engine (no network): events/s with a trivial
 /// handler, CPU µs per event, the per-event cost with 10 vs 1000 devices

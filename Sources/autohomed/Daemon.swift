@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import AutoHome
+import AutoHomeServer
+import AutoHomeSupport
 
 /// The long-running daemon: config → stores → engine → HTTP/3 server, until
 /// SIGTERM/SIGINT; then the server stops (connections closed), the engine

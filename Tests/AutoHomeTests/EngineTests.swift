@@ -1,5 +1,6 @@
 import XCTest
 @testable import AutoHome
+@testable import AutoHomeSupport
 
 /// Collects what an engine emits, for assertions.
 final class Collector: EngineObserver, @unchecked Sendable {

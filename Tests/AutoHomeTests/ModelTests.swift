@@ -1,5 +1,6 @@
 import XCTest
 @testable import AutoHome
+@testable import AutoHomeSupport
 
 final class ModelTests: XCTestCase {
     func testGroupOrderIsNearestFirstThenById() throws {

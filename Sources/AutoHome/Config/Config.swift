@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The daemon configuration (SPEC §7). Every key is optional; the defaults are
 /// the ones a small appliance wants.
 public struct Config: Sendable {

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// Decodes and validates config JSON. An unknown key, a wrong type or an
 /// impossible value is an error naming the key: the daemon refuses to start
 /// rather than run with a setting the owner did not mean.

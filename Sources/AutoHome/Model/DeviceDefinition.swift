@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// A device definition (SPEC §1): what a device registers or the config declares.
 public struct DeviceDefinition: Sendable, Equatable {
     public var id: String

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// A fixed-size ring of a property's last values, allocated when the device is
 /// defined (SPEC §1 "Value history"): writing never allocates.
 public struct HistoryPoint: Sendable, Equatable {

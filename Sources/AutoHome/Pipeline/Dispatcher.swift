@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// Hands work to the VM worker threads (SPEC §2.3): one device's events one at
 /// a time in arrival order, different devices in parallel, one VM per worker.
 /// Script tasks (countdowns, thread(), onstart) share the same workers.

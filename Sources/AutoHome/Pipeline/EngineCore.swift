@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The services every part of the engine shares: live state, clock, timers,
 /// globals, counters and the observer. One per engine.
 final class EngineCore: @unchecked Sendable {

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// What leaves the engine: script logs, script errors, actions for devices and
 /// committed values. The daemon sends them to the log, the store and the action
 /// streams; `replay` collects them per input line.
@@ -10,6 +12,11 @@ public struct ScriptLog: Sendable, Equatable {
 public struct DeviceAction: Sendable, Equatable {
     public var deviceId: String
     public var properties: [(name: String, value: JSON)]
+
+    public init(deviceId: String, properties: [(name: String, value: JSON)]) {
+        self.deviceId = deviceId
+        self.properties = properties
+    }
 
     public static func == (a: DeviceAction, b: DeviceAction) -> Bool {
         a.deviceId == b.deviceId && a.properties.count == b.properties.count

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The engine's front door (SPEC §2): validates events against the device
 /// definitions, puts them in the ring, and has the dispatcher run them. The
 /// HTTP/3 server and `replay` are two callers of this one type; it knows

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// One event through the seed's three steps (SPEC §2.5) on one VM:
 /// repeat windows, then ontrigger, groups, onchange, and the writes.
 final class Run {

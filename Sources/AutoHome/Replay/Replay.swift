@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// `autohomed replay` (SPEC §10): the real pipeline over a file of events, with
 /// no network and no store, on a virtual clock driven by the events' `at`.
 /// Deterministic: each line is processed to the end (and everything it

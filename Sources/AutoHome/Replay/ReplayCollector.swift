@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// Collects what the engine emits while one replay line is processed.
 final class ReplayCollector: EngineObserver, @unchecked Sendable {
     private let lock = Lock()

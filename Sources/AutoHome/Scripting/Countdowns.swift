@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// `home.countdown` timers. A countdown's function lives in the VM that set it,
 /// so the timer remembers that VM (and its script generation); nothing holds a
 /// VM while waiting. The same name restarts the timer; 0 cancels it.

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The JavaScript half of the script API (SPEC §4), loaded into every VM before
 /// the owner's scripts. Natives (`__n_*`) take and return strings only; this
 /// file turns them into the objects scripts use. ES5 only: MuJS.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CJSGuard
+import AutoHomeSupport
 
 /// The natives behind the prelude's `__n_*` functions, for one VM. Arguments
 /// and results are strings (JSON text for values); errors become JS throws.

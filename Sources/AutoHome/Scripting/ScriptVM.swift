@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CJSGuard
+import AutoHomeSupport
 
 /// One MuJS VM of the pool, loaded with one script generation. A VM that ran
 /// away (timeout or memory cap) is spent and is rebuilt before its next job.

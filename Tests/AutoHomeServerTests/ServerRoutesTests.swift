@@ -1,5 +1,7 @@
 import XCTest
 @testable import AutoHome
+@testable import AutoHomeServer
+@testable import AutoHomeSupport
 
 /// The routes over a real engine, without QUIC: validation and status codes.
 final class ServerRoutesTests: XCTestCase {

@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// `GET /v1/actions/<registration>`: an open NDJSON stream of the actions
 /// for the device; what was kept while no stream was open comes first.
 enum ActionRoutes {

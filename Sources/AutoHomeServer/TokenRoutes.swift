@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// Token management, an extension to SPEC §5 (admin only): create a `read`,
 /// `device` or `admin` token, list tokens by public id, revoke one. A new
 /// token is shown once, in the 201 response; only its hash is kept.

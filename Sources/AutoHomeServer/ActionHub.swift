@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// Action streams (SPEC §5 `GET /v1/actions/<registration>`): every action for
 /// a device goes to its open streams as one NDJSON line. While no stream is
 /// open, the latest value per property is kept and sent, as one line, when a

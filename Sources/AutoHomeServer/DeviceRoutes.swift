@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// Devices: registration (`POST /v1/devices`), the views with current values,
 /// one property with its recent history, and `PUT` of a property as a command.
 /// A registration id is never shown by the views: it is the device's secret.

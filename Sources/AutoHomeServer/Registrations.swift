@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// Device registrations (SPEC §5 `POST /v1/devices`): an unguessable id per
 /// registered device, which the device then uses as its credential for events
 /// and its action stream. Each registration remembers the hash of the token

@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// The HTTP values the router and the handlers trade in. They know nothing
 /// about QUIC: `HTTP3Server` fills a `Request` from CQuic and sends the
 /// `Response` back through a `ResponseSink`, so routing and validation can be

@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// `POST /v1/event/<registration>`: a device reports values. The registration
 /// id is the credential. 202 `{"seq"}` once the event is in the ring, or with
 /// `?wait=1` 200 after processing with what was applied and skipped; the

@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// Groups (SPEC §3): list, one group, create/replace, delete. A change builds
 /// the whole new hierarchy first (cycles and unknown members → 400), saves
 /// it, and only then swaps it in, so nothing is half-applied. Changes run on

@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// Routes of SPEC §5 that later issues implement (durable history needs the
 /// store, plugins need the plugin host). They answer 501 with a JSON error
 /// after the usual token check, so clients can tell "not yet" from "wrong".

@@ -1,5 +1,5 @@
 import XCTest
-@testable import AutoHome
+@testable import AutoHomeSupport
 
 final class JSONTests: XCTestCase {
     func testRoundTripKeepsKeyOrderAndIntegers() throws {

@@ -3,6 +3,8 @@ import Glibc
 #endif
 import XCTest
 @testable import AutoHome
+@testable import AutoHomeServer
+@testable import AutoHomeSupport
 
 final class AuthTests: XCTestCase {
     private func tempDir() -> String {

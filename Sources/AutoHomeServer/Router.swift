@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// Matches a request to a route, checks its token and body size, and runs the
 /// handler. It runs on the network thread, so a handler that may block (disk
 /// writes with fsync, compiling scripts in a scratch VM) is marked `blocking`

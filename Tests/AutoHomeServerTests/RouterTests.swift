@@ -1,5 +1,7 @@
 import XCTest
 @testable import AutoHome
+@testable import AutoHomeServer
+@testable import AutoHomeSupport
 
 final class RouterTests: XCTestCase {
     private func router() throws -> (Router, RecordingSink, String) {

@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import CQuic
+import AutoHome
+import AutoHomeSupport
 
 /// The Swift side of CQuic: runs `cq_server_run` on its own thread (the
 /// network thread), turns each `cq_request` into a `Request` for the router,

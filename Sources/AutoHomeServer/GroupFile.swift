@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// Groups changed through the API (`PUT`/`DELETE /v1/groups/<id>`) survive a
 /// restart in `<dataDir>/groups.json` until the SQLite store lands. Once the
 /// API has changed groups, that file is the whole group set and replaces the

@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// `GET /v1/status`: the engine's counters in exactly the SPEC §5 shape.
 enum StatusRoutes {
     static func install(on r: Router, _ ctx: ServerContext) {

@@ -7,7 +7,7 @@ import Musl
 /// A pthread mutex. Engine state shared between threads is guarded in exactly
 /// one place each (see ARCHITECTURE.md); this is that place's lock.
 public final class Lock: @unchecked Sendable {
-    private let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    @usableFromInline let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
     public init() { pthread_mutex_init(m, nil) }
     deinit { pthread_mutex_destroy(m); m.deallocate() }
@@ -15,7 +15,7 @@ public final class Lock: @unchecked Sendable {
     public func lock() { pthread_mutex_lock(m) }
     public func unlock() { pthread_mutex_unlock(m) }
 
-    @inline(__always)
+    @inlinable
     public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(m)
         defer { pthread_mutex_unlock(m) }

@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// What the server keeps on disk (until the SQLite store lands) and must load
 /// before the engine starts: tokens, registrations with their device
 /// definitions, API-made groups, and the action hub the engine reports to.

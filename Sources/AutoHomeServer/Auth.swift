@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AutoHome
+import AutoHomeSupport
 
 /// Bearer tokens (SPEC §5). A token is 32 random bytes as hex; the daemon
 /// keeps only its SHA-256, so a copy of the data folder gives no access.

@@ -1,4 +1,6 @@
 import CQuic
+import AutoHome
+import AutoHomeSupport
 
 /// SHA-256 and secure random bytes from GnuTLS (through CQuic), so the Swift
 /// side needs no crypto library of its own.

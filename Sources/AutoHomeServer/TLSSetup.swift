@@ -1,4 +1,6 @@
 import CQuic
+import AutoHome
+import AutoHomeSupport
 
 /// The certificate the server presents: `tls.cert`/`tls.key` from the config,
 /// else a self-signed ECDSA P-256 certificate made once in `<dataDir>/tls/`

@@ -3,6 +3,8 @@ import Glibc
 #endif
 import XCTest
 @testable import AutoHome
+@testable import AutoHomeServer
+@testable import AutoHomeSupport
 
 /// Records what the router answers, so routing, auth and validation can be
 /// tested without QUIC. Thread-safe: `?wait=1` answers from engine workers.

@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// Keeps idle action streams alive: a blank line every 10 s, well inside the
 /// 30 s QUIC idle timeout.
 public final class Heartbeat: @unchecked Sendable {

@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// Scripts (SPEC §4, §5): list, get, put, delete, and a bundle of several
 /// files as one change. Every change builds the whole next set and has the
 /// engine compile and load it in a scratch VM first: on failure 422 with the

@@ -1,3 +1,6 @@
+import AutoHome
+import AutoHomeSupport
+
 /// `GET /v1/ping`: liveness without a token (load balancers, the CLI's
 /// first contact before it has a token).
 enum PingRoutes {
