@@ -8,7 +8,7 @@ import AutoHomeSupport
 ///
 /// Memory is bounded by devices × properties: only the latest pending value per
 /// property is kept.
-public final class ActionHub: @unchecked Sendable {
+public final class ActionHub: EngineObserver, @unchecked Sendable {
     private struct Device {
         var streams: [ExchangeID] = []
         /// Latest undelivered value per property, in first-set order.
@@ -27,6 +27,9 @@ public final class ActionHub: @unchecked Sendable {
 
     public init() {}
 
+    /// The engine's actions (commands, `device.set`) go to the device.
+    public func actionSent(_ action: DeviceAction) { send(action) }
+
     /// Sends an action to every open stream of the device, or keeps it.
     public func send(_ action: DeviceAction) {
         guard !action.properties.isEmpty else { return }
@@ -38,12 +41,9 @@ public final class ActionHub: @unchecked Sendable {
         if let sink = _sink {
             for ex in d.streams {
                 // Writes only queue bytes; they never block the caller.
-                switch sink.write(ex, line) {
-                case 0: delivered = true
-                case -1, -2, -6: // gone, ended, stopped: the stream is of no more use
-                    drop(ex, from: &d)
-                default: break   // full or out of memory: the client lags; keep the value
-                }
+                let r = sink.write(ex, line)
+                if r == .ok { delivered = true } else if r.isFinal { drop(ex, from: &d) }
+                // full or out of memory: the client lags; the value stays pending
             }
         }
         if !delivered { merge(action.properties, into: &d.pending) }
@@ -57,11 +57,11 @@ public final class ActionHub: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let head = Response(status: 200, contentType: "application/x-ndjson", body: [])
-        guard sink.respond(exchange, head, endStream: false) == 0 else { return false }
+        guard sink.respond(exchange, head, endStream: false) == .ok else { return false }
         var d = devices[deviceId] ?? Device()
         if !d.pending.isEmpty {
             let action = DeviceAction(deviceId: deviceId, properties: d.pending)
-            if sink.write(exchange, ActionHub.line(action.json)) == 0 { d.pending = [] }
+            if sink.write(exchange, ActionHub.line(action.json)) == .ok { d.pending = [] }
         }
         d.streams.append(exchange)
         deviceOf[exchange] = deviceId
@@ -83,7 +83,7 @@ public final class ActionHub: @unchecked Sendable {
     public func heartbeat() {
         lock.withLock {
             guard let sink = _sink else { return }
-            for (ex, id) in deviceOf where sink.write(ex, [0x0A]) == -1 {
+            for (ex, id) in deviceOf where sink.write(ex, [0x0A]).isFinal {
                 if var d = devices[id] { drop(ex, from: &d); devices[id] = d }
             }
         }
@@ -113,17 +113,4 @@ public final class ActionHub: @unchecked Sendable {
     }
 
     static func line(_ json: JSON) -> [UInt8] { Array((json.text + "\n").utf8) }
-}
-
-/// The daemon's EngineObserver: script output to the log, actions to the hub.
-public final class ServerObserver: EngineObserver, @unchecked Sendable {
-    public let hub: ActionHub
-    public init(hub: ActionHub) { self.hub = hub }
-    public func scriptLogged(_ log: ScriptLog) { Log.write(log.level, "\(log.script): \(log.message)") }
-    public func scriptFailed(_ error: ScriptError) { Log.warn("script error: \(error.description)") }
-    public func actionSent(_ action: DeviceAction) {
-        Log.debug("action: \(action.json.text)")
-        hub.send(action)
-    }
-    public func valuesCommitted(device: DeviceVersion, changes: [(name: String, value: PropertyValue)], time: Int64) {}
 }

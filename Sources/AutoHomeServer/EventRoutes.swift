@@ -9,12 +9,12 @@ import AutoHomeSupport
 enum EventRoutes {
     static func install(on r: Router, _ ctx: ServerContext) {
         // maxBody nil: the cap is maxEventBytes, checked below so a rejected
-        // event is counted like the engine's own rejections.
+        // event is counted by the engine like its own rejections.
         r.add(Route("POST", "/v1/event/:registration", access: .registration, maxBody: nil) { c throws(HTTPError) in
             do throws(HTTPError) {
                 return try event(ctx, c)
             } catch {
-                if error.status != 503 && error.status < 500 && !error.fromEngine { ctx.engine.stats.add("rejected") }
+                if !error.fromEngine && error.status < 500 { _ = ctx.engine.reject(.refused(error.message, field: error.field)) }
                 throw error
             }
         })

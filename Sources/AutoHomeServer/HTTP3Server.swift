@@ -126,10 +126,10 @@ public final class HTTP3Server: ResponseSink, @unchecked Sendable {
     // MARK: ResponseSink (any thread)
 
     @discardableResult
-    public func respond(_ ex: ExchangeID, _ r: Response, endStream: Bool) -> Int32 {
+    public func respond(_ ex: ExchangeID, _ r: Response, endStream: Bool) -> SendResult {
         lock.withLock {
-            guard let h = handle else { return Int32(CQ_ERR_STOPPED) }
-            return r.body.withUnsafeBytes { b in
+            guard let h = handle else { return .stopped }
+            return SendResult(cq: r.body.withUnsafeBytes { b in
                 withOptionalCString(r.contentType) { ct in
                     withOptionalCString(r.header?.name) { hn in
                         withOptionalCString(r.header?.value) { hv in
@@ -137,23 +137,23 @@ public final class HTTP3Server: ResponseSink, @unchecked Sendable {
                         }
                     }
                 }
-            }
+            })
         }
     }
 
     @discardableResult
-    public func write(_ ex: ExchangeID, _ bytes: [UInt8]) -> Int32 {
+    public func write(_ ex: ExchangeID, _ bytes: [UInt8]) -> SendResult {
         lock.withLock {
-            guard let h = handle else { return Int32(CQ_ERR_STOPPED) }
-            return bytes.withUnsafeBytes { cq_stream_write(h, ex.conn, ex.stream, $0.baseAddress, $0.count) }
+            guard let h = handle else { return .stopped }
+            return SendResult(cq: bytes.withUnsafeBytes { cq_stream_write(h, ex.conn, ex.stream, $0.baseAddress, $0.count) })
         }
     }
 
     @discardableResult
-    public func end(_ ex: ExchangeID) -> Int32 {
+    public func end(_ ex: ExchangeID) -> SendResult {
         lock.withLock {
-            guard let h = handle else { return Int32(CQ_ERR_STOPPED) }
-            return cq_stream_end(h, ex.conn, ex.stream)
+            guard let h = handle else { return .stopped }
+            return SendResult(cq: cq_stream_end(h, ex.conn, ex.stream))
         }
     }
 }
@@ -161,4 +161,19 @@ public final class HTTP3Server: ResponseSink, @unchecked Sendable {
 private func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
     guard let s else { return body(nil) }
     return s.withCString { body($0) }
+}
+
+extension SendResult {
+    /// The one place CQuic's return codes become Swift values.
+    init(cq rc: Int32) {
+        switch rc {
+        case Int32(CQ_OK): self = .ok
+        case Int32(CQ_ERR_GONE): self = .gone
+        case Int32(CQ_ERR_STATE): self = .badState
+        case Int32(CQ_ERR_FULL): self = .full
+        case Int32(CQ_ERR_NOMEM): self = .outOfMemory
+        case Int32(CQ_ERR_STOPPED): self = .stopped
+        default: self = .badArgument
+        }
+    }
 }

@@ -6,13 +6,32 @@ import AutoHomeSupport
 /// `Response` back through a `ResponseSink`, so routing and validation can be
 /// unit-tested without a network.
 
+/// What became of a response call. CQuic's C codes are mapped to this once,
+/// in `HTTP3Server`; nothing else in Swift sees a number.
+public enum SendResult: Sendable, Equatable {
+    case ok
+    /// The connection or stream no longer exists (the client left).
+    case gone
+    /// Out of order: respond twice, write before respond, write after end.
+    case badState
+    /// The stream's buffer cap is reached: the client reads too slowly.
+    case full
+    case outOfMemory
+    /// A bad status or a header with CR/LF.
+    case badArgument
+    /// The server is stopping or stopped.
+    case stopped
+
+    /// The stream is of no more use: forget it.
+    public var isFinal: Bool { self == .gone || self == .badState || self == .stopped }
+}
+
 /// Where a response goes: CQuic in the daemon, a recorder in unit tests.
-/// Every method may be called from any thread. Results are CQuic's codes
-/// (0 ok, -1 gone, -3 full, ...).
+/// Every method may be called from any thread.
 public protocol ResponseSink: AnyObject, Sendable {
-    @discardableResult func respond(_ exchange: ExchangeID, _ response: Response, endStream: Bool) -> Int32
-    @discardableResult func write(_ exchange: ExchangeID, _ bytes: [UInt8]) -> Int32
-    @discardableResult func end(_ exchange: ExchangeID) -> Int32
+    @discardableResult func respond(_ exchange: ExchangeID, _ response: Response, endStream: Bool) -> SendResult
+    @discardableResult func write(_ exchange: ExchangeID, _ bytes: [UInt8]) -> SendResult
+    @discardableResult func end(_ exchange: ExchangeID) -> SendResult
 }
 
 /// One request/response exchange: a QUIC stream of a connection.
@@ -164,6 +183,7 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         case .invalid: self.init(400, e.description, field: e.field)
         case .readOnly: self.init(409, e.description, field: e.field)
         case .tooLarge: self.init(413, e.description)
+        case .refused: self.init(400, e.description, field: e.field)
         case .busy:
             self.init(503, e.description)
             header = ("retry-after", "1")

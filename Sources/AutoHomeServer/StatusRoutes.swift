@@ -13,11 +13,11 @@ enum StatusRoutes {
         return .object([
             ("version", .string(AutoHomeVersion.string)),
             ("uptimeSeconds", .number((engine.uptimeSeconds * 1000).rounded() / 1000)),
-            ("events", .object([("accepted", n(s.get("accepted"))), ("processed", n(s.get("processed"))),
-                                ("rejected", n(s.get("rejected"))), ("busy", n(s.get("busy")))])),
+            ("events", .object([("accepted", n(s[.accepted])), ("processed", n(s[.processed])),
+                                ("rejected", n(s[.rejected])), ("busy", n(s[.busy]))])),
             ("ring", .object([("capacity", n(engine.ring.capacity)), ("used", n(engine.ring.used))])),
-            ("vms", .object([("size", n(engine.config.vms)), ("busy", n(engine.vmsBusy)), ("replaced", n(s.get("vmsReplaced")))])),
-            ("scripts", .object([("generation", n(engine.scripts.generation)), ("errors", n(s.get("scriptErrors")))])),
+            ("vms", .object([("size", n(engine.config.vms)), ("busy", n(engine.vmsBusy)), ("replaced", n(s[.vmsReplaced]))])),
+            ("scripts", .object([("generation", n(engine.scripts.generation)), ("errors", n(s[.scriptErrors]))])),
             ("memory", .object([("rssBytes", n(ProcessFigures.rssBytes()))])),
         ])
     }

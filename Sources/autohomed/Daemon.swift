@@ -30,8 +30,10 @@ enum Daemon {
             return 1
         }
         let engineConfig = stores.engineConfig(config)
+        // One timer thread for the whole daemon: countdowns, heartbeat, flushes.
+        let timers = TimerService()
         let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
-                                  observer: ServerObserver(hub: stores.hub))
+                                  observers: [EngineLog(), stores.hub], timers: timers)
         do throws(ModelError) { try engine.start() } catch {
             fputs("autohomed: \(error.description)\n", stderr)
             return 1
@@ -51,7 +53,7 @@ enum Daemon {
         server.onStreamClosed = { [hub = stores.hub] in hub.closed($0) }
         stores.hub.sink = server
         server.start()
-        let heartbeat = Heartbeat(hub: stores.hub)
+        let heartbeat = Heartbeat(hub: stores.hub, timers: timers)
 
         Log.info("started: \(engineConfig.devices.count) devices, \(scripts.files.count) scripts, \(config.vms) VMs")
         Log.info("TLS certificate \(tls.cert)\(tls.created ? " (created)" : ""), SHA-256 fingerprint \(tls.fingerprint)")
@@ -71,6 +73,7 @@ enum Daemon {
         server.stop()
         work.stop()
         engine.stop()
+        timers.stop()
         Log.info("stopped")
         return 0
     }

@@ -14,24 +14,24 @@ final class RecordingSink: ResponseSink, @unchecked Sendable {
     private let cond = Condition()
     private(set) var entries: [Entry] = []
     private(set) var writes: [(ExchangeID, String)] = []
-    var writeResult: Int32 = 0
+    var writeResult: SendResult = .ok
 
-    func respond(_ exchange: ExchangeID, _ response: Response, endStream: Bool) -> Int32 {
+    func respond(_ exchange: ExchangeID, _ response: Response, endStream: Bool) -> SendResult {
         lock.withLock {
             entries.append(Entry(exchange: exchange, response: response, endStream: endStream))
             cond.broadcast()
         }
-        return 0
+        return .ok
     }
 
-    func write(_ exchange: ExchangeID, _ bytes: [UInt8]) -> Int32 {
+    func write(_ exchange: ExchangeID, _ bytes: [UInt8]) -> SendResult {
         lock.withLock {
-            if writeResult == 0 { writes.append((exchange, String(decoding: bytes, as: UTF8.self))) }
+            if writeResult == .ok { writes.append((exchange, String(decoding: bytes, as: UTF8.self))) }
             return writeResult
         }
     }
 
-    func end(_ exchange: ExchangeID) -> Int32 { 0 }
+    func end(_ exchange: ExchangeID) -> SendResult { .ok }
 
     /// The response for `exchange`, waiting up to 5 s for a deferred one.
     func response(for exchange: ExchangeID) -> Response? {
@@ -64,7 +64,7 @@ final class ServerHarness {
         config.dataDir = dir
         stores = try ServerStores(dataDir: nil)
         engine = EventManager(config: stores.engineConfig(config), scripts: ScriptSet(generation: 1, files: []),
-                              clock: SystemClock(), observer: ServerObserver(hub: stores.hub))
+                              clock: SystemClock(), observers: [stores.hub])
         try engine.start()
         stores.hub.sink = sink
         context = ServerContext(config: config, engine: engine, stores: stores)

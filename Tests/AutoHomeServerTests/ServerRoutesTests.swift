@@ -36,7 +36,7 @@ final class ServerRoutesTests: XCTestCase {
         XCTAssertEqual(h.send("POST", "/v1/event/\(reg)", body: String(repeating: " ", count: 5000)).status, 413)
         XCTAssertEqual(h.send("POST", "/v1/event/\(reg)", bodyTooLarge: true).status, 413)
         XCTAssertEqual(h.send("POST", "/v1/event/nope", body: "{}").status, 404)
-        XCTAssertEqual(h.engine.stats.get("rejected"), cases.count + 3)
+        XCTAssertEqual(h.engine.stats[.rejected], cases.count + 3)
     }
 
     func testCommandsAndViews() throws {
@@ -113,7 +113,7 @@ final class ServerRoutesTests: XCTestCase {
         XCTAssertEqual(hub.pending(deviceId: "d").map(\.value), [.string("y")])
         // a stream that went away without notice: the action is kept, not lost
         hub.open(deviceId: "d", exchange: s1, sink: sink)
-        sink.writeResult = -1
+        sink.writeResult = .gone
         hub.send(DeviceAction(deviceId: "d", properties: [("c", .string("z"))]))
         XCTAssertEqual(hub.openStreams(deviceId: "d"), 0)
         XCTAssertEqual(hub.pending(deviceId: "d").map(\.value), [.string("z")])

@@ -11,7 +11,6 @@ final class Collector: EngineObserver, @unchecked Sendable {
     func scriptLogged(_ log: ScriptLog) { lock.withLock { logs.append(log.message) } }
     func scriptFailed(_ error: ScriptError) { lock.withLock { errors.append(error) } }
     func actionSent(_ action: DeviceAction) { lock.withLock { actions.append(action) } }
-    func valuesCommitted(device: DeviceVersion, changes: [(name: String, value: PropertyValue)], time: Int64) {}
 }
 
 final class EngineTests: XCTestCase {
@@ -27,7 +26,7 @@ final class EngineTests: XCTestCase {
         }
         let set = ScriptSet(generation: 1, files: scripts.map { ScriptFile(name: $0.key, source: $0.value) })
         let c = Collector()
-        let e = EventManager(config: config, scripts: set, clock: SystemClock(), observer: c)
+        let e = EventManager(config: config, scripts: set, clock: SystemClock(), observers: [c])
         try e.start()
         return (e, c)
     }
@@ -70,7 +69,7 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(r?.applied.count, 1, "a stopped handler counts as continueProcessing")
         XCTAssertEqual(r?.errors.first?.script, "a.js")
         XCTAssertTrue(r?.errors.first?.message.contains("longer than 100 ms") ?? false)
-        XCTAssertEqual(e.stats.get("vmsReplaced"), 1)
+        XCTAssertEqual(e.stats[.vmsReplaced], 1)
         _ = send(e, "d0", 2)
         XCTAssertEqual(c.logs, ["ok 2"], "the fresh VM runs the next event")
         // Nothing keeps spinning after the stop: over half a second of idle the
@@ -170,7 +169,7 @@ final class EngineTests: XCTestCase {
         config.repeatWindowMs = 200
         config.devices = [DeviceDefinition(id: "d0", name: "D0", properties: [PropertyDefinition(name: "n", type: .dial, min: 0, max: 100)])]
         let set = ScriptSet(generation: 1, files: [ScriptFile(name: "a.js", source: "set('d0', { n_onchange: function () { home.sleep(0.3); } });")])
-        let e = EventManager(config: config, scripts: set, clock: SystemClock(), observer: Collector())
+        let e = EventManager(config: config, scripts: set, clock: SystemClock(), observers: [Collector()])
         try e.start()
         defer { e.stop() }
         let box = ResultBox()
@@ -195,7 +194,7 @@ final class EngineTests: XCTestCase {
         }
         e.waitIdle()
         XCTAssertGreaterThan(busy, 0)
-        XCTAssertEqual(e.stats.get("processed"), accepted)
+        XCTAssertEqual(e.stats[.processed], accepted)
         XCTAssertEqual(e.ring.used, 0)
     }
 }

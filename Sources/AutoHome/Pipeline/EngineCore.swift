@@ -1,14 +1,15 @@
 import AutoHomeSupport
 
 /// The services every part of the engine shares: live state, clock, timers,
-/// globals, counters and the observer. One per engine.
+/// globals, counters and the event fan-out. One per engine.
 final class EngineCore: @unchecked Sendable {
     let state: HomeState
     let clock: EngineClock
     let countdowns = Countdowns()
     let globals = SharedGlobals()
     let stats = EngineStats()
-    let observer: EngineObserver
+    /// Everything that leaves the engine goes out through here.
+    let events: EventFanOut
     let scriptTimeoutMs: Int
     let vmMemoryBytes: Int
     private let lock = Lock()
@@ -16,11 +17,11 @@ final class EngineCore: @unchecked Sendable {
     /// Set by the dispatcher; posts `thread()` work.
     var postThread: ((String, String) -> Bool)?
 
-    init(state: HomeState, clock: EngineClock, observer: EngineObserver, scripts: ScriptSet,
+    init(state: HomeState, clock: EngineClock, events: EventFanOut, scripts: ScriptSet,
          scriptTimeoutMs: Int, vmMemoryBytes: Int) {
         self.state = state
         self.clock = clock
-        self.observer = observer
+        self.events = events
         self.scriptSet = scripts
         self.scriptTimeoutMs = scriptTimeoutMs
         self.vmMemoryBytes = vmMemoryBytes
@@ -32,8 +33,8 @@ final class EngineCore: @unchecked Sendable {
     }
 
     func report(_ error: ScriptError) {
-        stats.add("scriptErrors")
-        observer.scriptFailed(error)
+        stats.add(.scriptErrors)
+        events.scriptFailed(error)
     }
 
     /// `device.set(name, value)` from a script: writes the live value, records
@@ -55,7 +56,7 @@ final class EngineCore: @unchecked Sendable {
         }
         let now = clock.nowMillis()
         let version = state.commit(slot: slot, [(i, value)], time: now)
-        observer.valuesCommitted(device: version, changes: [(property, value)], time: now)
-        observer.actionSent(DeviceAction(deviceId: deviceId, properties: [(property, value.json)]))
+        events.valuesCommitted(device: version, changes: [(property, value)], time: now)
+        events.actionSent(DeviceAction(deviceId: deviceId, properties: [(property, value.json)]))
     }
 }

@@ -29,14 +29,6 @@ public struct DeviceAction: Sendable, Equatable {
     }
 }
 
-public protocol EngineObserver: AnyObject {
-    func scriptLogged(_ log: ScriptLog)
-    func scriptFailed(_ error: ScriptError)
-    func actionSent(_ action: DeviceAction)
-    /// Values written to a live device (step 3 or `device.set`).
-    func valuesCommitted(device: DeviceVersion, changes: [(name: String, value: PropertyValue)], time: Int64)
-}
-
 /// The outcome of one processed event (`?wait=1` and replay).
 public struct EventResult: Sendable {
     public var seq: UInt64
@@ -53,11 +45,28 @@ public struct EventResult: Sendable {
     }
 }
 
-/// Counters for /v1/status. Guarded by one lock; bumped off the hot path's
-/// critical sections.
+/// The engine's counters (/v1/status). Each is bumped inside the engine, at
+/// the one place where the thing it counts happens.
+public enum EngineCounter: Int, CaseIterable, Sendable {
+    /// Events and commands put into the ring.
+    case accepted
+    /// Events and commands whose run finished (ring slot released).
+    case processed
+    /// Refused at ingress: unknown device or registration, invalid, too large.
+    case rejected
+    /// Refused because the ring was full (503).
+    case busy
+    /// Script throws and stops, at load and at run time.
+    case scriptErrors
+    /// VMs replaced after a runaway stop.
+    case vmsReplaced
+}
+
+/// Counters for /v1/status: one slot per `EngineCounter`, under one lock,
+/// bumped outside the hot path's other critical sections.
 public final class EngineStats: @unchecked Sendable {
     private let lock = Lock()
-    private var values = [String: Int]()
-    public func add(_ key: String, _ n: Int = 1) { lock.withLock { values[key, default: 0] += n } }
-    public func get(_ key: String) -> Int { lock.withLock { values[key] ?? 0 } }
+    private var values = [Int](repeating: 0, count: EngineCounter.allCases.count)
+    func add(_ counter: EngineCounter, _ n: Int = 1) { lock.withLock { values[counter.rawValue] += n } }
+    public subscript(_ counter: EngineCounter) -> Int { lock.withLock { values[counter.rawValue] } }
 }

@@ -17,7 +17,7 @@ public struct Replay {
     public func run(lines input: [String], emit: (String) -> Void) throws(ModelError) {
         let clock = VirtualClock(start: 0)
         let collector = ReplayCollector()
-        let engine = EventManager(config: config, scripts: scripts, clock: clock, observer: collector)
+        let engine = EventManager(config: config, scripts: scripts, clock: clock, observers: [collector])
         try engine.start()
         engine.waitIdle()
         defer { engine.stop() }

@@ -48,7 +48,7 @@ final class ScriptHost {
         case .log:
             if muted { return .success(nil) }
             let level = LogLevel(name: arg(1)) ?? .info
-            core.observer.scriptLogged(ScriptLog(script: arg(0), level: level, message: arg(2)))
+            core.events.scriptLogged(ScriptLog(script: arg(0), level: level, message: arg(2)))
             return .success(nil)
         case .device:
             return .success(withSnapshot { $0.device(arg(0))?.viewJSON().text })
