@@ -40,10 +40,14 @@ let package = Package(
         // The engine: Model, Pipeline, Scripting, Replay, the storage and plugin
         // seams. Knows no transport and no storage engine.
         .target(name: "AutoHome", dependencies: ["CJSGuard", "AutoHomeSupport"], path: "Sources/AutoHome", swiftSettings: v5),
+        // Implementations of the engine's storage protocols: the JSON files of
+        // the first release (the SQLite store joins it).
+        .target(name: "AutoHomeStore", dependencies: ["AutoHome", "AutoHomeSupport"], path: "Sources/AutoHomeStore",
+                swiftSettings: v5),
         // HTTP/3 routes, auth and tokens, the action hub, over CQuic.
         .target(name: "AutoHomeServer", dependencies: ["AutoHome", "AutoHomeSupport", "CQuic"],
                 path: "Sources/AutoHomeServer", swiftSettings: v5),
-        .executableTarget(name: "autohomed", dependencies: ["AutoHomeServer", "AutoHome", "AutoHomeSupport"],
+        .executableTarget(name: "autohomed", dependencies: ["AutoHomeServer", "AutoHomeStore", "AutoHome", "AutoHomeSupport"],
                           path: "Sources/autohomed", swiftSettings: v5),
         // `make bench`: engine figures (not shipped on the image).
         .executableTarget(name: "autohome-bench", dependencies: ["AutoHome", "AutoHomeSupport"],
@@ -52,7 +56,7 @@ let package = Package(
                     path: "Tests/AutoHomeSupportTests", swiftSettings: v5),
         .testTarget(name: "AutoHomeTests", dependencies: ["AutoHome", "AutoHomeSupport"],
                     path: "Tests/AutoHomeTests", swiftSettings: v5),
-        .testTarget(name: "AutoHomeServerTests", dependencies: ["AutoHomeServer", "AutoHome", "AutoHomeSupport"],
+        .testTarget(name: "AutoHomeServerTests", dependencies: ["AutoHomeServer", "AutoHomeStore", "AutoHome", "AutoHomeSupport"],
                     path: "Tests/AutoHomeServerTests", swiftSettings: v5),
     ]
 )

@@ -6,7 +6,7 @@ import AutoHomeSupport
 
 /// Bearer tokens (SPEC §5). A token is 32 random bytes as hex; the daemon
 /// keeps only its SHA-256, so a copy of the data folder gives no access.
-/// Until the SQLite store lands the hashes live in `<dataDir>/tokens.json`.
+/// The hashes are kept through `TokenStorage`.
 public enum Scope: String, Sendable, CaseIterable {
     /// Everything.
     case admin
@@ -50,71 +50,54 @@ public final class TokenStore: @unchecked Sendable {
     private let lock = Lock()
     private var byHash: [String: TokenInfo] = [:]
     private var order: [String] = []
-    /// nil: memory only (unit tests).
-    public let dataDir: String?
-    public var adminTokenPath: String? { dataDir.map { $0 + "/admin.token" } }
-    public var filePath: String? { dataDir.map { $0 + "/tokens.json" } }
+    private let storage: TokenStorage
+    /// Where the admin token is written once, on first start; nil: nowhere
+    /// (unit tests).
+    public let adminTokenPath: String?
     public static let tokenBytes = 32
 
-    /// Loads the token hashes from `<dataDir>/tokens.json`, if any.
-    public init(dataDir: String?) throws(FileError) {
-        self.dataDir = dataDir
-        if let path = filePath, Files.exists(path) { try load(path) }
+    /// Loads the token hashes from `storage`.
+    public init(storage: TokenStorage, adminTokenPath: String?) throws(StorageError) {
+        self.storage = storage
+        self.adminTokenPath = adminTokenPath
+        for t in try storage.loadTokens() {
+            guard let scope = Scope(rawValue: t.scope) else {
+                throw StorageError("stored token \(t.hash.prefix(16)) has an unknown scope \"\(t.scope)\"")
+            }
+            if byHash[t.hash] == nil { order.append(t.hash) }
+            byHash[t.hash] = TokenInfo(hash: t.hash, scope: scope, created: t.created)
+        }
     }
 
     /// First start (no admin token known): creates the admin token, writes it
     /// once to `<dataDir>/admin.token` (0600) and returns it; else nil.
     @discardableResult
-    public func ensureAdminToken() throws(FileError) -> String? {
+    public func ensureAdminToken() throws(StorageError) -> String? {
         if lock.withLock({ byHash.values.contains { $0.scope == .admin } }) { return nil }
         let token = Crypto.randomHex(bytes: TokenStore.tokenBytes)
         // The token file first: if we die before the hash is saved, the next
         // start simply makes a new token and overwrites the file.
-        if let p = adminTokenPath { try Files.writeAtomically(p, Array((token + "\n").utf8), mode: 0o600) }
+        if let p = adminTokenPath {
+            do throws(FileError) { try Files.writeAtomically(p, Array((token + "\n").utf8), mode: 0o600) } catch {
+                throw StorageError(error)
+            }
+        }
         try add(token: token, scope: .admin)
         return token
     }
 
-    private func load(_ path: String) throws(FileError) {
-        let json: JSON
-        do { json = try JSON.parse(bytes: try Files.read(path)) } catch let e as FileError { throw e } catch {
-            throw FileError("\(path): \(error)")
-        }
-        for item in json["tokens"]?.arrayValue ?? [] {
-            guard let hash = item["hash"]?.stringValue, hash.utf8.count == 64,
-                  let scope = item["scope"]?.stringValue.flatMap(Scope.init(rawValue:)) else {
-                throw FileError("\(path): a token entry needs \"hash\" (64 hex digits) and \"scope\"")
-            }
-            let created = Int64(item["created"]?.numberValue ?? 0)
-            if byHash[hash] == nil { order.append(hash) }
-            byHash[hash] = TokenInfo(hash: hash, scope: scope, created: created)
-        }
-    }
-
-    private func save() throws(FileError) {
-        guard let path = filePath else { return }
-        let list = lock.withLock { order.compactMap { byHash[$0] } }
-        let json = JSON.object([("tokens", .array(list.map {
-            .object([("hash", .string($0.hash)), ("scope", .string($0.scope.rawValue)), ("created", .number(Double($0.created)))])
-        }))])
-        try Files.writeAtomically(path, Array((json.text + "\n").utf8), mode: 0o600)
-    }
-
-    private func add(token: String, scope: Scope) throws(FileError) {
+    private func add(token: String, scope: Scope) throws(StorageError) {
         let info = TokenInfo(hash: Crypto.sha256Hex(token), scope: scope, created: wallClockMillis())
+        try storage.insertToken(StoredToken(hash: info.hash, scope: scope.rawValue, created: info.created))
         lock.withLock {
             byHash[info.hash] = info
             order.append(info.hash)
-        }
-        do throws(FileError) { try save() } catch {
-            lock.withLock { byHash[info.hash] = nil; order.removeAll { $0 == info.hash } }
-            throw error
         }
     }
 
     /// A new token of `scope`; only its hash is kept. The caller shows the
     /// token once.
-    public func create(scope: Scope) throws(FileError) -> (token: String, info: TokenInfo) {
+    public func create(scope: Scope) throws(StorageError) -> (token: String, info: TokenInfo) {
         let token = Crypto.randomHex(bytes: TokenStore.tokenBytes)
         try add(token: token, scope: scope)
         return (token, lock.withLock { byHash[Crypto.sha256Hex(token)]! })
@@ -126,16 +109,20 @@ public final class TokenStore: @unchecked Sendable {
 
     /// Revokes by public id; the last admin token cannot go (nobody could
     /// make a new one).
-    public func revoke(id: String) throws(FileError) -> RevokeOutcome {
-        let outcome: RevokeOutcome = lock.withLock {
-            guard let hash = order.first(where: { $0.hasPrefix(id) && id.utf8.count == 16 }), let info = byHash[hash] else { return .unknown }
-            if info.scope == .admin && byHash.values.filter({ $0.scope == .admin }).count == 1 { return .lastAdmin }
-            byHash[hash] = nil
-            order.removeAll { $0 == hash }
-            return .revoked
+    public func revoke(id: String) throws(StorageError) -> RevokeOutcome {
+        let found: TokenInfo?? = lock.withLock {
+            guard id.utf8.count == 16, let hash = order.first(where: { $0.hasPrefix(id) }), let info = byHash[hash] else { return nil }
+            if info.scope == .admin && byHash.values.filter({ $0.scope == .admin }).count == 1 { return .some(nil) }
+            return .some(info)
         }
-        if outcome == .revoked { try save() }
-        return outcome
+        guard let found else { return .unknown }
+        guard let info = found else { return .lastAdmin }
+        try storage.deleteToken(hash: info.hash)
+        lock.withLock {
+            byHash[info.hash] = nil
+            order.removeAll { $0 == info.hash }
+        }
+        return .revoked
     }
 
     /// The token behind an `Authorization: Bearer …` header, or nil.

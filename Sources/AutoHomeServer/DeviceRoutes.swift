@@ -39,7 +39,7 @@ enum DeviceRoutes {
         }
         guard let owner = c.token?.hash else { throw HTTPError.unauthorized("missing token") }
         let outcome: Registrations.Outcome
-        do throws(FileError) { outcome = try ctx.registrations.register(def, owner: owner) { ctx.engine.define($0) } } catch {
+        do throws(StorageError) { outcome = try ctx.registrations.register(def, owner: owner) { ctx.engine.define($0) } } catch {
             throw HTTPError(500, "cannot save the registration: \(error.description)")
         }
         switch outcome {

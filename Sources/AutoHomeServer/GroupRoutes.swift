@@ -57,7 +57,7 @@ enum GroupRoutes {
     }
 
     private static func apply(_ ctx: ServerContext, _ groups: [GroupDefinition]) throws(HTTPError) {
-        do throws(FileError) { try ctx.stores.groupFile.save(groups) } catch {
+        do throws(StorageError) { try ctx.stores.groups.saveGroups(groups) } catch {
             throw HTTPError(500, "cannot save the groups: \(error.description)")
         }
         do throws(ModelError) { try ctx.engine.setGroups(groups) } catch { throw HTTPError(400, error.message, field: error.field) }

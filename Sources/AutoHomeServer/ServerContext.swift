@@ -1,24 +1,25 @@
 import AutoHome
 import AutoHomeSupport
 
-/// What the server keeps on disk (until the SQLite store lands) and must load
-/// before the engine starts: tokens, registrations with their device
-/// definitions, API-made groups, and the action hub the engine reports to.
+/// What the server persists and must load before the engine starts: tokens,
+/// registrations with their device definitions, API-made groups, and the
+/// action hub the engine reports to. The records go through the storage
+/// protocols (`JSONFileStore` today, the SQLite store next).
 public final class ServerStores: @unchecked Sendable {
     public let tokens: TokenStore
     public let registrations: Registrations
-    public let groupFile: GroupFile
+    public let groups: GroupStorage
     public let hub = ActionHub()
     /// The admin token when this start created it (first start).
     public let createdAdminToken: String?
 
-    /// nil `dataDir`: memory only (unit tests).
-    public init(dataDir: String?) throws(FileError) {
-        if let dataDir { try Files.makeDirectories(dataDir, mode: 0o750) }
-        tokens = try TokenStore(dataDir: dataDir)
-        createdAdminToken = try tokens.ensureAdminToken()
-        registrations = try Registrations(dataDir: dataDir)
-        groupFile = GroupFile(dataDir: dataDir)
+    /// `adminTokenPath`: where a first start writes the admin token (nil: nowhere).
+    public init(tokens: TokenStorage, registrations: RegistrationStorage, groups: GroupStorage,
+                adminTokenPath: String?) throws(StorageError) {
+        self.tokens = try TokenStore(storage: tokens, adminTokenPath: adminTokenPath)
+        createdAdminToken = try self.tokens.ensureAdminToken()
+        self.registrations = try Registrations(storage: registrations)
+        self.groups = groups
     }
 
     /// The config the engine starts with: the configured devices plus the
@@ -34,11 +35,11 @@ public final class ServerStores: @unchecked Sendable {
             c.devices.append(d)
         }
         do {
-            if let groups = try groupFile.load() {
-                _ = try GroupGraph(groups, knownDevices: Set(c.devices.map(\.id)))
-                c.groups = groups
+            if let saved = try groups.loadGroups() {
+                _ = try GroupGraph(saved, knownDevices: Set(c.devices.map(\.id)))
+                c.groups = saved
             }
-        } catch let e as FileError {
+        } catch let e as StorageError {
             Log.warn("ignoring saved groups: \(e.description); using the config's groups")
         } catch {
             Log.warn("ignoring saved groups (\(error)); using the config's groups")

@@ -12,7 +12,7 @@ enum TokenRoutes {
                 throw HTTPError(400, "\"scope\" must be \"read\", \"device\" or \"admin\"", field: "scope")
             }
             let made: (token: String, info: TokenInfo)
-            do throws(FileError) { made = try ctx.tokens.create(scope: scope) } catch {
+            do throws(StorageError) { made = try ctx.tokens.create(scope: scope) } catch {
                 throw HTTPError(500, "cannot save the token: \(error.description)")
             }
             Log.info("created a \(scope.rawValue) token (id \(made.info.id))")
@@ -25,7 +25,7 @@ enum TokenRoutes {
         r.add(Route("DELETE", "/v1/tokens/:id", access: .scope(.admin), blocking: true) { c throws(HTTPError) in
             let id = c.param("id")
             let outcome: TokenStore.RevokeOutcome
-            do throws(FileError) { outcome = try ctx.tokens.revoke(id: id) } catch {
+            do throws(StorageError) { outcome = try ctx.tokens.revoke(id: id) } catch {
                 throw HTTPError(500, "cannot save the tokens: \(error.description)")
             }
             switch outcome {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AutoHome
 import AutoHomeServer
+import AutoHomeStore
 import AutoHomeSupport
 
 /// The long-running daemon: config → stores → engine → HTTP/3 server, until
@@ -19,7 +20,7 @@ enum Daemon {
         let tls: TLSFiles
         do throws(FileError) {
             scripts = try ScriptSet.load(directory: config.effectiveScriptsDir, generation: 1)
-            stores = try ServerStores(dataDir: config.dataDir)
+            stores = try openStores(dataDir: config.dataDir)
             tls = try TLSFiles.prepare(config: config)
         } catch {
             fputs("autohomed: \(error.description)\n", stderr)
@@ -76,5 +77,13 @@ enum Daemon {
         timers.stop()
         Log.info("stopped")
         return 0
+    }
+
+    /// Today's store: the JSON files in `dataDir`.
+    static func openStores(dataDir: String) throws(FileError) -> ServerStores {
+        do throws(StorageError) {
+            let files = try JSONFileStore(dataDir: dataDir)
+            return try ServerStores(tokens: files, registrations: files, groups: files, adminTokenPath: dataDir + "/admin.token")
+        } catch { throw FileError(error.message) }
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import XCTest
 @testable import AutoHome
 @testable import AutoHomeServer
+import AutoHomeStore
 @testable import AutoHomeSupport
 
 final class AuthTests: XCTestCase {
@@ -15,7 +16,7 @@ final class AuthTests: XCTestCase {
     func testAdminTokenCreatedOnceKeptAsHash() throws {
         let dir = tempDir()
         defer { _ = system("rm -rf '\(dir)'") }
-        let store = try TokenStore(dataDir: dir)
+        let store = try TokenStore(storage: JSONFileStore(dataDir: dir), adminTokenPath: dir + "/admin.token")
         let token = try XCTUnwrap(try store.ensureAdminToken())
         XCTAssertEqual(token.utf8.count, 64)
         XCTAssertEqual(try Files.readText(dir + "/admin.token"), token + "\n")
@@ -26,13 +27,13 @@ final class AuthTests: XCTestCase {
         XCTAssertFalse(saved.contains(token))
         XCTAssertTrue(saved.contains(Crypto.sha256Hex(token)))
         // a restart loads the hash and makes no new token
-        let again = try TokenStore(dataDir: dir)
+        let again = try TokenStore(storage: JSONFileStore(dataDir: dir), adminTokenPath: dir + "/admin.token")
         XCTAssertNil(try again.ensureAdminToken())
         XCTAssertEqual(again.lookup(authorization: "Bearer " + token)?.scope, .admin)
     }
 
     func testScopes() throws {
-        let store = try TokenStore(dataDir: nil)
+        let store = try TokenStore(storage: JSONFileStore(dataDir: nil), adminTokenPath: nil)
         let admin = try store.ensureAdminToken()!
         let read = try store.create(scope: .read).token
         let device = try store.create(scope: .device).token
@@ -60,7 +61,7 @@ final class AuthTests: XCTestCase {
     }
 
     func testRevokeKeepsLastAdmin() throws {
-        let store = try TokenStore(dataDir: nil)
+        let store = try TokenStore(storage: JSONFileStore(dataDir: nil), adminTokenPath: nil)
         let admin = try store.ensureAdminToken()!
         let adminId = store.lookup(authorization: "Bearer " + admin)!.id
         XCTAssertEqual(try store.revoke(id: adminId), .lastAdmin)
@@ -74,7 +75,7 @@ final class AuthTests: XCTestCase {
     func testRegistrationsPersistAndRefuseTakeover() throws {
         let dir = tempDir()
         defer { _ = system("rm -rf '\(dir)'") }
-        let regs = try Registrations(dataDir: dir)
+        let regs = try Registrations(storage: JSONFileStore(dataDir: dir))
         let def = try DeviceDefinition.decode(JSON.parse(#"{"id": "d1", "properties": [{"name": "on", "type": "switch", "value": "open"}]}"#))
         var applied = 0
         guard case .created(let r) = try regs.register(def, owner: "a", apply: { _ in applied += 1 }) else { return XCTFail() }
@@ -82,7 +83,7 @@ final class AuthTests: XCTestCase {
         XCTAssertEqual(try regs.register(def, owner: "a", apply: { _ in applied += 1 }), .updated(r))
         XCTAssertEqual(try regs.register(def, owner: "b", apply: { _ in applied += 1 }), .conflict)
         XCTAssertEqual(applied, 2)
-        let reloaded = try Registrations(dataDir: dir)
+        let reloaded = try Registrations(storage: JSONFileStore(dataDir: dir))
         XCTAssertEqual(reloaded.lookup(r.id), r)
         XCTAssertEqual(reloaded.storedDevices, [def])
         XCTAssertEqual(reloaded.storedDevices[0].properties[0].initial, .flag(true, label: "open"))

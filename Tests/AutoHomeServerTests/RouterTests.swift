@@ -1,11 +1,12 @@
 import XCTest
 @testable import AutoHome
 @testable import AutoHomeServer
+import AutoHomeStore
 @testable import AutoHomeSupport
 
 final class RouterTests: XCTestCase {
     private func router() throws -> (Router, RecordingSink, String) {
-        let tokens = try TokenStore(dataDir: nil)
+        let tokens = try TokenStore(storage: JSONFileStore(dataDir: nil), adminTokenPath: nil)
         let admin = try tokens.ensureAdminToken()!
         let r = Router(tokens: tokens, work: nil)
         r.add(Route("GET", "/v1/things", access: .open) { _ in .ok(.string("list")) })

@@ -4,6 +4,7 @@ import Glibc
 import XCTest
 @testable import AutoHome
 @testable import AutoHomeServer
+import AutoHomeStore
 @testable import AutoHomeSupport
 
 /// Records what the router answers, so routing, auth and validation can be
@@ -62,7 +63,8 @@ final class ServerHarness {
         dir = String(cString: p)
         var config = try Config.decode(text: configJSON)
         config.dataDir = dir
-        stores = try ServerStores(dataDir: nil)
+        let files = try JSONFileStore(dataDir: nil)
+        stores = try ServerStores(tokens: files, registrations: files, groups: files, adminTokenPath: nil)
         engine = EventManager(config: stores.engineConfig(config), scripts: ScriptSet(generation: 1, files: []),
                               clock: SystemClock(), observers: [stores.hub])
         try engine.start()
