@@ -44,10 +44,15 @@ let package = Package(
         // the first release (the SQLite store joins it).
         .target(name: "AutoHomeStore", dependencies: ["AutoHome", "AutoHomeSupport"], path: "Sources/AutoHomeStore",
                 swiftSettings: v5),
+        // The plugin host: the registry behind plugin.<name>.<method>, and the
+        // plugins (GPIO, sun, external helpers).
+        .target(name: "AutoHomePlugins", dependencies: ["AutoHome", "AutoHomeSupport"], path: "Sources/AutoHomePlugins",
+                swiftSettings: v5),
         // HTTP/3 routes, auth and tokens, the action hub, over CQuic.
         .target(name: "AutoHomeServer", dependencies: ["AutoHome", "AutoHomeSupport", "CQuic"],
                 path: "Sources/AutoHomeServer", swiftSettings: v5),
-        .executableTarget(name: "autohomed", dependencies: ["AutoHomeServer", "AutoHomeStore", "AutoHome", "AutoHomeSupport"],
+        .executableTarget(name: "autohomed", dependencies: ["AutoHomeServer", "AutoHomeStore", "AutoHomePlugins", "AutoHome",
+                                                          "AutoHomeSupport"],
                           path: "Sources/autohomed", swiftSettings: v5),
         // `make bench`: engine figures (not shipped on the image).
         .executableTarget(name: "autohome-bench", dependencies: ["AutoHome", "AutoHomeSupport"],
@@ -56,6 +61,8 @@ let package = Package(
                     path: "Tests/AutoHomeSupportTests", swiftSettings: v5),
         .testTarget(name: "AutoHomeTests", dependencies: ["AutoHome", "AutoHomeSupport"],
                     path: "Tests/AutoHomeTests", swiftSettings: v5),
+        .testTarget(name: "AutoHomePluginsTests", dependencies: ["AutoHomePlugins", "AutoHome", "AutoHomeSupport"],
+                    path: "Tests/AutoHomePluginsTests", swiftSettings: v5),
         .testTarget(name: "AutoHomeServerTests", dependencies: ["AutoHomeServer", "AutoHomeStore", "AutoHome", "AutoHomeSupport"],
                     path: "Tests/AutoHomeServerTests", swiftSettings: v5),
     ]

@@ -86,6 +86,7 @@ public final class ServerContext: @unchecked Sendable {
         GroupRoutes.install(on: r, self)
         ScriptRoutes.install(on: r, self)
         TokenRoutes.install(on: r, self)
+        PluginRoutes.install(on: r, self)
         LaterRoutes.install(on: r, self)
         return r
     }

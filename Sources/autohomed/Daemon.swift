@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AutoHome
 import AutoHomeServer
+import AutoHomePlugins
 import AutoHomeStore
 import AutoHomeSupport
 
@@ -33,8 +34,11 @@ enum Daemon {
         let engineConfig = stores.engineConfig(config)
         // One timer thread for the whole daemon: countdowns, heartbeat, flushes.
         let timers = TimerService()
+        // No plugin is built in yet (GPIO and sun come next); the seam is live.
+        let plugins = PluginRegistry()
         let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
-                                  observers: [EngineLog(), stores.hub], timers: timers)
+                                  observers: [EngineLog(), stores.hub], timers: timers, plugins: plugins)
+        plugins.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
         do throws(ModelError) { try engine.start() } catch {
             fputs("autohomed: \(error.description)\n", stderr)
             return 1

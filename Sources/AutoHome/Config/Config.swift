@@ -15,6 +15,8 @@ public struct Config: Sendable {
     public var repeatWindowMs: Int64 = 0
     public var scriptTimeoutMs = 1000
     public var vmMemoryBytes = 16 << 20
+    /// How long a plugin call may take before it throws (SPEC §8).
+    public var pluginTimeoutMs = 2000
     public var flushIntervalMs = 1000
     public var historyDays = 30
     public var devices: [DeviceDefinition] = []

@@ -61,6 +61,7 @@ extension Config {
             case "repeatWindowMs": c.repeatWindowMs = Int64(try int(key, v, 0, 86_400_000))
             case "scriptTimeoutMs": c.scriptTimeoutMs = try int(key, v, 1, 600_000)
             case "vmMemoryBytes": c.vmMemoryBytes = try int(key, v, 512 << 10, 1 << 30)
+            case "pluginTimeoutMs": c.pluginTimeoutMs = try int(key, v, 1, 600_000)
             case "flushIntervalMs": c.flushIntervalMs = try int(key, v, 0, 600_000)
             case "historyDays": c.historyDays = try int(key, v, 0, 36_500)
             case "devices":

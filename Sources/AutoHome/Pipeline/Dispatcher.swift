@@ -17,6 +17,7 @@ final class Dispatcher: @unchecked Sendable {
         case onstart(generation: Int)
         case countdown(Countdowns.Entry)
         case thread(function: String, valueJSON: String)
+        case pluginEvent(plugin: String, event: String, dataJSON: String)
     }
 
     private enum Work {

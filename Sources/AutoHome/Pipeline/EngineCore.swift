@@ -12,13 +12,20 @@ final class EngineCore: @unchecked Sendable {
     let events: EventFanOut
     let scriptTimeoutMs: Int
     let vmMemoryBytes: Int
+    /// Behind `plugin.<name>.<method>`; nil: no plugins.
+    let plugins: PluginHost?
+    let pluginTimeoutMs: Int
+    /// Bumped when the plugin catalog changes: VMs rebuild to see it.
+    private var catalogEpoch = 0
     private let lock = Lock()
     private var scriptSet: ScriptSet
     /// Set by the dispatcher; posts `thread()` work.
     var postThread: ((String, String) -> Bool)?
 
     init(state: HomeState, clock: EngineClock, events: EventFanOut, scripts: ScriptSet,
-         scriptTimeoutMs: Int, vmMemoryBytes: Int) {
+         scriptTimeoutMs: Int, vmMemoryBytes: Int, plugins: PluginHost?, pluginTimeoutMs: Int) {
+        self.plugins = plugins
+        self.pluginTimeoutMs = pluginTimeoutMs
         self.state = state
         self.clock = clock
         self.events = events
@@ -26,6 +33,11 @@ final class EngineCore: @unchecked Sendable {
         self.scriptTimeoutMs = scriptTimeoutMs
         self.vmMemoryBytes = vmMemoryBytes
     }
+
+    var pluginEpoch: Int {
+        get { lock.withLock { catalogEpoch } }
+    }
+    func bumpPluginEpoch() { lock.withLock { catalogEpoch += 1 } }
 
     var scripts: ScriptSet {
         get { lock.withLock { scriptSet } }

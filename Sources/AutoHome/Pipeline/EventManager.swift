@@ -51,8 +51,9 @@ public final class EventManager: @unchecked Sendable {
     public static let maxPropertiesPerEvent = 64
 
     /// `timers`: the daemon's shared timer service; nil makes one for this engine.
+    /// `plugins`: what `plugin.<name>.<method>` reaches; nil: no plugins.
     public init(config: Config, scripts: ScriptSet, clock: EngineClock, observers: [EngineObserver] = [],
-                timers: TimerService? = nil) {
+                timers: TimerService? = nil, plugins: PluginHost? = nil) {
         self.config = config
         state = HomeState(defaultHistory: config.propertyHistory, defaultRepeatWindowMs: config.repeatWindowMs)
         ring = EventRing(capacity: config.ringSize, slotBytes: config.maxEventBytes)
@@ -60,12 +61,13 @@ public final class EventManager: @unchecked Sendable {
         self.timers = timers ?? TimerService()
         ownsTimers = timers == nil
         core = EngineCore(state: state, clock: clock, events: events, scripts: scripts,
-                          scriptTimeoutMs: config.scriptTimeoutMs, vmMemoryBytes: config.vmMemoryBytes)
+                          scriptTimeoutMs: config.scriptTimeoutMs, vmMemoryBytes: config.vmMemoryBytes,
+                          plugins: plugins, pluginTimeoutMs: config.pluginTimeoutMs)
         let core = self.core
         dispatcher = Dispatcher(vms: (0..<config.vms).map { ScriptVM(index: $0, core: core) })
         dispatcher.prepare = { [core] vm in
             let set = core.scripts
-            if vm.needsRebuild(for: set) { vm.rebuild(set) }
+            if vm.needsRebuild(for: set, pluginEpoch: core.pluginEpoch) { vm.rebuild(set) }
         }
         dispatcher.processEvent = { [unowned self] vm, e, d in process(vm, e, d) }
         dispatcher.processTask = { [unowned self] vm, t in run(t, on: vm) }
@@ -229,6 +231,11 @@ public final class EventManager: @unchecked Sendable {
         case .thread(let fn, let json):
             outcome = vm.invoke("__runThread", [fn, json], what: "thread \"\(fn)\"")
             attribute(outcome, script: nil, vm: vm)
+        case .pluginEvent(let name, let event, let json):
+            let key = "plugin/" + name, fn = "on" + event
+            guard let reg = vm.host.registered[key], reg.functions.contains(fn) else { return }
+            outcome = vm.invoke("__pluginEvent", [key, fn, json], what: key + "." + fn)
+            attribute(outcome, script: reg.script, vm: vm)
         }
     }
 
@@ -245,6 +252,22 @@ public final class EventManager: @unchecked Sendable {
             vm.rebuild(core.scripts)
         }
     }
+
+    // MARK: plugins
+
+    /// A plugin event: runs `set("plugin/<name>").on<event>(data)` on a free VM.
+    /// False when too many tasks are waiting already.
+    @discardableResult
+    public func pluginEvent(plugin: String, event: String, data: JSON) -> Bool {
+        dispatcher.enqueue(.pluginEvent(plugin: plugin, event: event, dataJSON: data.text))
+    }
+
+    /// The plugin catalog changed: every VM is rebuilt before its next job, so
+    /// `plugin.<name>` shows what is there now.
+    public func pluginsChanged() { core.bumpPluginEpoch() }
+
+    /// The plugins behind `plugin.<name>.<method>` (also for `POST /v1/plugins`).
+    public var plugins: PluginHost? { core.plugins }
 
     // MARK: devices, groups, scripts
 

@@ -32,7 +32,12 @@ final class ScriptVM {
 
     var isSpent: Bool { raw.map { jsg_spent($0) != 0 } ?? true }
 
-    func needsRebuild(for set: ScriptSet) -> Bool { raw == nil || isSpent || generation != set.generation }
+    /// The plugin catalog this VM's `plugin` object was built from.
+    private var pluginEpoch = 0
+
+    func needsRebuild(for set: ScriptSet, pluginEpoch: Int) -> Bool {
+        raw == nil || isSpent || generation != set.generation || self.pluginEpoch != pluginEpoch
+    }
 
     /// Builds a fresh VM: prelude, then each script file. A file that fails to
     /// load is reported and skipped; the others still load.
@@ -44,6 +49,7 @@ final class ScriptVM {
         host.registered = [:]
         host.generation = set.generation
         generation = set.generation
+        pluginEpoch = core.pluginEpoch
         let hostPtr = Unmanaged.passUnretained(host).toOpaque()
         guard let vm = jsg_new(core.vmMemoryBytes, hostPtr, ScriptHost.entry) else {
             return [ScriptError(script: nil, line: nil, message: "cannot create a JavaScript VM")]
