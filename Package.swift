@@ -61,6 +61,8 @@ let package = Package(
                     path: "Tests/AutoHomeSupportTests", swiftSettings: v5),
         .testTarget(name: "AutoHomeTests", dependencies: ["AutoHome", "AutoHomeSupport"],
                     path: "Tests/AutoHomeTests", swiftSettings: v5),
+        .testTarget(name: "AutoHomeStoreTests", dependencies: ["AutoHomeStore", "AutoHome", "AutoHomeSupport"],
+                    path: "Tests/AutoHomeStoreTests", swiftSettings: v5),
         .testTarget(name: "AutoHomePluginsTests", dependencies: ["AutoHomePlugins", "AutoHome", "AutoHomeSupport"],
                     path: "Tests/AutoHomePluginsTests", swiftSettings: v5),
         .testTarget(name: "AutoHomeServerTests", dependencies: ["AutoHomeServer", "AutoHomeStore", "AutoHome", "AutoHomeSupport"],

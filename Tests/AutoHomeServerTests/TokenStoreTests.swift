@@ -7,7 +7,8 @@ import XCTest
 import AutoHomeStore
 @testable import AutoHomeSupport
 
-final class AuthTests: XCTestCase {
+/// Tokens: the admin token once, only hashes kept, scopes, revoking (SPEC §5 Tokens).
+final class TokenStoreTests: XCTestCase {
     private func tempDir() -> String {
         var template = Array("/tmp/ah-auth-XXXXXX".utf8CString)
         return String(cString: mkdtemp(&template)!)
@@ -70,22 +71,5 @@ final class AuthTests: XCTestCase {
         XCTAssertNil(store.lookup(authorization: "Bearer " + read.token))
         XCTAssertEqual(try store.revoke(id: "0123456789abcdef"), .unknown)
         XCTAssertEqual(try store.revoke(id: String(adminId.prefix(4))), .unknown)
-    }
-
-    func testRegistrationsPersistAndRefuseTakeover() throws {
-        let dir = tempDir()
-        defer { _ = system("rm -rf '\(dir)'") }
-        let regs = try Registrations(storage: JSONFileStore(dataDir: dir))
-        let def = try DeviceDefinition.decode(JSON.parse(#"{"id": "d1", "properties": [{"name": "on", "type": "switch", "value": "open"}]}"#))
-        var applied = 0
-        guard case .created(let r) = try regs.register(def, owner: "a", apply: { _ in applied += 1 }) else { return XCTFail() }
-        XCTAssertEqual(r.id.utf8.count, 32)
-        XCTAssertEqual(try regs.register(def, owner: "a", apply: { _ in applied += 1 }), .updated(r))
-        XCTAssertEqual(try regs.register(def, owner: "b", apply: { _ in applied += 1 }), .conflict)
-        XCTAssertEqual(applied, 2)
-        let reloaded = try Registrations(storage: JSONFileStore(dataDir: dir))
-        XCTAssertEqual(reloaded.lookup(r.id), r)
-        XCTAssertEqual(reloaded.storedDevices, [def])
-        XCTAssertEqual(reloaded.storedDevices[0].properties[0].initial, .flag(true, label: "open"))
     }
 }
