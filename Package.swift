@@ -1,12 +1,19 @@
 // swift-tools-version:6.0
 // Builds with Swift 6.0.3 (Debian 13, cross build) and 6.3.1 (build host).
+//
+// The targets are the layers of ARCHITECTURE.md, so the compiler keeps the
+// arrows pointing one way: AutoHomeSupport <- AutoHome (engine) <- AutoHomeServer
+// <- autohomed. The engine never sees CQuic; the server never sees MuJS.
 import PackageDescription
+
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
     name: "auto-home",
     products: [
         .executable(name: "autohomed", targets: ["autohomed"]),
         .library(name: "AutoHome", targets: ["AutoHome"]),
+        .library(name: "AutoHomeServer", targets: ["AutoHomeServer"]),
     ],
     targets: [
         // MuJS (Debian's libmujs-dev) behind a memory cap and a watchdog (see
@@ -17,7 +24,7 @@ let package = Package(
             path: "Sources/CJSGuard",
             linkerSettings: [.linkedLibrary("mujs"), .linkedLibrary("m"), .linkedLibrary("pthread")]
         ),
-        // QUIC + HTTP/3 server core over ngtcp2, nghttp3 and GnuTLS. Every
+        // QUIC + HTTP/3 core over ngtcp2, nghttp3 and GnuTLS. Every
         // library-version difference (Debian 12 vs 13) is bridged inside it.
         .target(
             name: "CQuic",
@@ -27,30 +34,38 @@ let package = Package(
                 .linkedLibrary("nghttp3"), .linkedLibrary("gnutls"),
             ]
         ),
-        .target(
-            name: "AutoHome",
-            dependencies: ["CJSGuard", "CQuic"],
-            path: "Sources/AutoHome",
-            swiftSettings: [.swiftLanguageMode(.v5)]
-        ),
-        .executableTarget(
-            name: "autohomed",
-            dependencies: ["AutoHome"],
-            path: "Sources/autohomed",
-            swiftSettings: [.swiftLanguageMode(.v5)]
-        ),
+        // JSON, files, locks, log, time, named threads, the timer service: no C
+        // dependency beyond libc.
+        .target(name: "AutoHomeSupport", path: "Sources/AutoHomeSupport", swiftSettings: v5),
+        // The engine: Model, Pipeline, Scripting, Replay, the storage and plugin
+        // seams. Knows no transport and no storage engine.
+        .target(name: "AutoHome", dependencies: ["CJSGuard", "AutoHomeSupport"], path: "Sources/AutoHome", swiftSettings: v5),
+        // Implementations of the engine's storage protocols: the JSON files of
+        // the first release (the SQLite store joins it).
+        .target(name: "AutoHomeStore", dependencies: ["AutoHome", "AutoHomeSupport"], path: "Sources/AutoHomeStore",
+                swiftSettings: v5),
+        // The plugin host: the registry behind plugin.<name>.<method>, and the
+        // plugins (GPIO, sun, external helpers).
+        .target(name: "AutoHomePlugins", dependencies: ["AutoHome", "AutoHomeSupport"], path: "Sources/AutoHomePlugins",
+                swiftSettings: v5),
+        // HTTP/3 routes, auth and tokens, the action hub, over CQuic.
+        .target(name: "AutoHomeServer", dependencies: ["AutoHome", "AutoHomeSupport", "CQuic"],
+                path: "Sources/AutoHomeServer", swiftSettings: v5),
+        .executableTarget(name: "autohomed", dependencies: ["AutoHomeServer", "AutoHomeStore", "AutoHomePlugins", "AutoHome",
+                                                          "AutoHomeSupport"],
+                          path: "Sources/autohomed", swiftSettings: v5),
         // `make bench`: engine figures (not shipped on the image).
-        .executableTarget(
-            name: "autohome-bench",
-            dependencies: ["AutoHome"],
-            path: "Sources/autohome-bench",
-            swiftSettings: [.swiftLanguageMode(.v5)]
-        ),
-        .testTarget(
-            name: "AutoHomeTests",
-            dependencies: ["AutoHome"],
-            path: "Tests/AutoHomeTests",
-            swiftSettings: [.swiftLanguageMode(.v5)]
-        ),
+        .executableTarget(name: "autohome-bench", dependencies: ["AutoHome", "AutoHomeSupport"],
+                          path: "Sources/autohome-bench", swiftSettings: v5),
+        .testTarget(name: "AutoHomeSupportTests", dependencies: ["AutoHomeSupport"],
+                    path: "Tests/AutoHomeSupportTests", swiftSettings: v5),
+        .testTarget(name: "AutoHomeTests", dependencies: ["AutoHome", "AutoHomeSupport"],
+                    path: "Tests/AutoHomeTests", swiftSettings: v5),
+        .testTarget(name: "AutoHomeStoreTests", dependencies: ["AutoHomeStore", "AutoHome", "AutoHomeSupport"],
+                    path: "Tests/AutoHomeStoreTests", swiftSettings: v5),
+        .testTarget(name: "AutoHomePluginsTests", dependencies: ["AutoHomePlugins", "AutoHome", "AutoHomeSupport"],
+                    path: "Tests/AutoHomePluginsTests", swiftSettings: v5),
+        .testTarget(name: "AutoHomeServerTests", dependencies: ["AutoHomeServer", "AutoHomeStore", "AutoHome", "AutoHomeSupport"],
+                    path: "Tests/AutoHomeServerTests", swiftSettings: v5),
     ]
 )

@@ -2,17 +2,16 @@
 import Glibc
 #endif
 import AutoHome
+import AutoHomeSupport
 
 /// `make bench`: figures for the engine (no network): events/s with a trivial
 /// handler, CPU µs per event, the per-event cost with 10 vs 1000 devices
 /// defined (the snapshot must not copy every device), and peak RSS.
 /// Figures, not assertions: machines here are shared and noisy.
 
-final class NullObserver: EngineObserver, @unchecked Sendable {
-    func scriptLogged(_ log: ScriptLog) {}
+/// A bench script must not throw; say so loudly if it does.
+final class ErrorPrinter: EngineObserver, @unchecked Sendable {
     func scriptFailed(_ error: ScriptError) { fputs("script error: \(error)\n", stderr) }
-    func actionSent(_ action: DeviceAction) {}
-    func valuesCommitted(device: DeviceVersion, changes: [(name: String, value: PropertyValue)], time: Int64) {}
 }
 
 struct Figures {
@@ -53,7 +52,7 @@ func run(devices: Int, targets: Int, count: Int, vms: Int, handlersOnAll: Bool =
         });
         """
     let engine = EventManager(config: config, scripts: ScriptSet(generation: 1, files: [ScriptFile(name: "bench.js", source: script)]),
-                              clock: SystemClock(), observer: NullObserver())
+                              clock: SystemClock(), observers: [ErrorPrinter()])
     try engine.start()
     engine.waitIdle()
     let ids = (0..<targets).map { "dev\($0)" }

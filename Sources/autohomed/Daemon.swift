@@ -2,6 +2,10 @@
 import Glibc
 #endif
 import AutoHome
+import AutoHomeServer
+import AutoHomePlugins
+import AutoHomeStore
+import AutoHomeSupport
 
 /// The long-running daemon: config → stores → engine → HTTP/3 server, until
 /// SIGTERM/SIGINT; then the server stops (connections closed), the engine
@@ -17,7 +21,7 @@ enum Daemon {
         let tls: TLSFiles
         do throws(FileError) {
             scripts = try ScriptSet.load(directory: config.effectiveScriptsDir, generation: 1)
-            stores = try ServerStores(dataDir: config.dataDir)
+            stores = try openStores(dataDir: config.dataDir)
             tls = try TLSFiles.prepare(config: config)
         } catch {
             fputs("autohomed: \(error.description)\n", stderr)
@@ -28,8 +32,13 @@ enum Daemon {
             return 1
         }
         let engineConfig = stores.engineConfig(config)
+        // One timer thread for the whole daemon: countdowns, heartbeat, flushes.
+        let timers = TimerService()
+        // No plugin is built in yet (GPIO and sun come next); the seam is live.
+        let plugins = PluginRegistry()
         let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
-                                  observer: ServerObserver(hub: stores.hub))
+                                  observers: [EngineLog(), stores.hub], timers: timers, plugins: plugins)
+        plugins.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
         do throws(ModelError) { try engine.start() } catch {
             fputs("autohomed: \(error.description)\n", stderr)
             return 1
@@ -49,7 +58,7 @@ enum Daemon {
         server.onStreamClosed = { [hub = stores.hub] in hub.closed($0) }
         stores.hub.sink = server
         server.start()
-        let heartbeat = Heartbeat(hub: stores.hub)
+        let heartbeat = Heartbeat(hub: stores.hub, timers: timers)
 
         Log.info("started: \(engineConfig.devices.count) devices, \(scripts.files.count) scripts, \(config.vms) VMs")
         Log.info("TLS certificate \(tls.cert)\(tls.created ? " (created)" : ""), SHA-256 fingerprint \(tls.fingerprint)")
@@ -69,7 +78,16 @@ enum Daemon {
         server.stop()
         work.stop()
         engine.stop()
+        timers.stop()
         Log.info("stopped")
         return 0
+    }
+
+    /// Today's store: the JSON files in `dataDir`.
+    static func openStores(dataDir: String) throws(FileError) -> ServerStores {
+        do throws(StorageError) {
+            let files = try JSONFileStore(dataDir: dataDir)
+            return try ServerStores(tokens: files, registrations: files, groups: files, adminTokenPath: dataDir + "/admin.token")
+        } catch { throw FileError(error.message) }
     }
 }

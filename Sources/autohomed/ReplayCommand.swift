@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AutoHome
+import AutoHomeSupport
 
 /// `autohomed replay --config FILE [--scripts DIR] EVENTS.ndjson` (SPEC §10).
 enum ReplayCommand {

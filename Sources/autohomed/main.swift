@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AutoHome
+import AutoHomeSupport
 
 /// autohomed: config → engine (→ server); `replay` runs the engine offline.
 let usage = """

@@ -1,5 +1,6 @@
 import XCTest
 @testable import AutoHome
+@testable import AutoHomeSupport
 
 final class CoercionTests: XCTestCase {
     let sw = PropertyDefinition(name: "p", type: .switch)

@@ -1,5 +1,6 @@
 import XCTest
 @testable import AutoHome
+@testable import AutoHomeSupport
 
 /// SPEC §2.8 and §4 on the real guard and real MuJS: `scriptTimeoutMs` is a
 /// budget that `home.sleep` does not use, `scriptWallTimeoutMs` bounds the
@@ -8,7 +9,7 @@ import XCTest
 /// Time bounds are one-sided where they can be (a limit never fires early) and
 /// generous where they cannot (a shared, noisy machine).
 final class RunawaySleepTests: XCTestCase {
-    func makeEngine(_ scripts: [String: String], vms: Int = 1, timeoutMs: Int = 1000, wallMs: Int? = nil,
+    func makeSleepEngine(_ scripts: [String: String], vms: Int = 1, timeoutMs: Int = 1000, wallMs: Int? = nil,
                     devices: Int = 2) throws -> (EventManager, Collector) {
         var config = Config()
         config.vms = vms
@@ -19,23 +20,15 @@ final class RunawaySleepTests: XCTestCase {
         }
         let set = ScriptSet(generation: 1, files: scripts.map { ScriptFile(name: $0.key, source: $0.value) })
         let c = Collector()
-        let e = EventManager(config: config, scripts: set, clock: SystemClock(), observer: c)
+        let e = EventManager(config: config, scripts: set, clock: SystemClock(), observers: [c])
         try e.start()
         return (e, c)
-    }
-
-    func send(_ e: EventManager, _ device: String, _ n: Double) -> EventResult? {
-        let box = ResultBox()
-        let sem = DispatchSemaphoreLite()
-        guard case .success = e.submit(deviceId: device, properties: [("n", .number(n))], completion: { box.set($0); sem.signal() }) else { return nil }
-        sem.wait()
-        return box.get()
     }
 
     func seconds(since t0: UInt64) -> Double { Double(monotonicNanos() - t0) / 1e9 }
 
     func testSleepLoopIsStoppedByTheWallLimitAndTheVMReplaced() throws {
-        let (e, c) = try makeEngine(["a.js": """
+        let (e, c) = try makeSleepEngine(["a.js": """
             set('d0', { n_onchange: function (v) { if (v === 1) { for (;;) home.sleep(0.05); } home.log('ok ' + v); } });
             """], timeoutMs: 200, wallMs: 800)
         defer { e.stop() }
@@ -49,8 +42,8 @@ final class RunawaySleepTests: XCTestCase {
         XCTAssertTrue(message.contains("ran longer than 800 ms (scriptWallTimeoutMs)"), message)
         XCTAssertGreaterThanOrEqual(took, 0.79, "the wall limit never fires early")
         XCTAssertLessThan(took, 10, "the sleeping call is stopped near its wall limit")
-        XCTAssertEqual(e.stats.get("vmsReplaced"), 1)
-        XCTAssertEqual(e.stats.get("scriptErrors"), 1)
+        XCTAssertEqual(e.stats[.vmsReplaced], 1)
+        XCTAssertEqual(e.stats[.scriptErrors], 1)
         XCTAssertEqual(send(e, "d0", 2)?.errors.count, 0)
         XCTAssertEqual(c.logs, ["ok 2"], "the fresh VM runs the next event")
         let cpu0 = processCPUNanos()
@@ -61,7 +54,7 @@ final class RunawaySleepTests: XCTestCase {
     func testWorkBetweenSleepsUsesUpTheBudget() throws {
         // 20 ms of work per 20 ms of sleep: the 200 ms budget runs out after
         // about ten rounds, far before the 60 s wall limit.
-        let (e, _) = try makeEngine(["a.js": """
+        let (e, _) = try makeSleepEngine(["a.js": """
             set('d0', { n_onchange: function () {
               for (;;) { var t = Date.now(); while (Date.now() - t < 20) {} home.sleep(0.02); }
             } });
@@ -73,11 +66,11 @@ final class RunawaySleepTests: XCTestCase {
         XCTAssertTrue(message.contains("ran longer than 200 ms (scriptTimeoutMs)"), message)
         XCTAssertGreaterThanOrEqual(seconds(since: t0), 0.19)
         XCTAssertLessThan(seconds(since: t0), 30)
-        XCTAssertEqual(e.stats.get("vmsReplaced"), 1)
+        XCTAssertEqual(e.stats[.vmsReplaced], 1)
     }
 
     func testSleepsLongerThanTheBudgetButUnderTheWallLimitAreAllowed() throws {
-        let (e, c) = try makeEngine(["a.js": """
+        let (e, c) = try makeSleepEngine(["a.js": """
             set('d0', { n_onchange: function (v) { home.sleep(0.3); home.sleep(0.3); home.log('woke ' + v); } });
             """], timeoutMs: 100, wallMs: 20_000)
         defer { e.stop() }
@@ -87,12 +80,12 @@ final class RunawaySleepTests: XCTestCase {
         XCTAssertEqual(r?.errors.count, 0, "\(String(describing: r?.errors))")
         XCTAssertEqual(r?.applied.count, 1)
         XCTAssertEqual(c.logs, ["woke 1"])
-        XCTAssertEqual(e.stats.get("vmsReplaced"), 0)
+        XCTAssertEqual(e.stats[.vmsReplaced], 0)
     }
 
     func testBudgetPausedBySleepStillStopsABusyLoopAfterIt() throws {
         // The sleep gives its time back; the loop afterwards still runs out of budget.
-        let (e, _) = try makeEngine(["a.js": """
+        let (e, _) = try makeSleepEngine(["a.js": """
             set('d0', { n_onchange: function () { home.sleep(0.3); for (;;) {} } });
             """], timeoutMs: 200, wallMs: 60_000)
         defer { e.stop() }
@@ -107,7 +100,7 @@ final class RunawaySleepTests: XCTestCase {
         // Loading happens in every VM of the pool and in the scratch VM of an
         // upload: a top-level sleep would hold up each of them.
         let t0 = monotonicNanos()
-        let (e, c) = try makeEngine(["a.js": """
+        let (e, c) = try makeSleepEngine(["a.js": """
             home.sleep(5);
             (function () { home.sleep(5); })();
             home.log('loaded');
@@ -128,7 +121,7 @@ final class RunawaySleepTests: XCTestCase {
     }
 
     func testSleepInAThreadFunctionIsStoppedToo() throws {
-        let (e, c) = try makeEngine(["common.js": """
+        let (e, c) = try makeSleepEngine(["common.js": """
             function spin() { for (;;) home.sleep(0.05); }
             """, "a.js": """
             set('d0', { n_onchange: function (v) { if (v === 1) thread('spin', 0); else home.log('ok ' + v); } });
@@ -144,7 +137,7 @@ final class RunawaySleepTests: XCTestCase {
     }
 
     func testEveryVMSleepLoopingStillLetsOtherDevicesThroughAfterTheStop() throws {
-        let (e, c) = try makeEngine(["a.js": """
+        let (e, c) = try makeSleepEngine(["a.js": """
             set('d0', { n_onchange: function () { for (;;) home.sleep(0.05); } });
             set('d1', { n_onchange: function () { for (;;) home.sleep(0.05); } });
             set('d2', { n_onchange: function (v) { home.log('d2 ' + v); } });
@@ -157,14 +150,14 @@ final class RunawaySleepTests: XCTestCase {
         XCTAssertEqual(r?.applied.count, 1)
         e.waitIdle()
         XCTAssertEqual(c.logs, ["d2 7"])
-        XCTAssertEqual(e.stats.get("vmsReplaced"), 2)
-        XCTAssertEqual(e.stats.get("processed"), 3)
+        XCTAssertEqual(e.stats[.vmsReplaced], 2)
+        XCTAssertEqual(e.stats[.processed], 3)
         XCTAssertEqual(e.state.live("d0")?.value("n"), .number(1), "a stopped handler's value is still written")
     }
 
     func testStopEndsWhileEveryHandlerSleepLoops() throws {
         // A wall limit far away: only the stop can end these calls.
-        let (e, c) = try makeEngine(["a.js": """
+        let (e, c) = try makeSleepEngine(["a.js": """
             set('d0', { n_onchange: function () { for (;;) home.sleep(0.05); } });
             set('d1', { n_onchange: function () { for (;;) home.sleep(0.05); } });
             """], vms: 2, timeoutMs: 1000, wallMs: 600_000)
@@ -180,7 +173,7 @@ final class RunawaySleepTests: XCTestCase {
         let took = seconds(since: t0)
         XCTAssertGreaterThanOrEqual(took, Double(EventManager.stopGraceMs) / 1000 - 0.01, "running work gets its grace")
         XCTAssertLessThan(took, 6, "the stop does not wait for the scripts")
-        XCTAssertEqual(e.stats.get("processed"), 6, "queued events are still processed (written)")
+        XCTAssertEqual(e.stats[.processed], 6, "queued events are still processed (written)")
         XCTAssertEqual(e.state.live("d0")?.value("n"), .number(3))
         XCTAssertEqual(e.state.live("d1")?.value("n"), .number(3))
         let errors = c.lock.withLock { c.errors.map(\.message) }
@@ -189,7 +182,7 @@ final class RunawaySleepTests: XCTestCase {
     }
 
     func testStopWithNothingRunningDoesNotWait() throws {
-        let (e, _) = try makeEngine(["a.js": "set('d0', { n_onchange: function () {} });"])
+        let (e, _) = try makeSleepEngine(["a.js": "set('d0', { n_onchange: function () {} });"])
         XCTAssertEqual(send(e, "d0", 1)?.errors.count, 0)
         let t0 = monotonicNanos()
         e.stop(graceMs: 5000)

@@ -1,4 +1,4 @@
-"""Ping, status, tokens and scopes, unknown routes and methods, 501s."""
+"""Ping, status, tokens and scopes, unknown routes and methods, 501s, the plugin route."""
 import os
 import stat
 
@@ -83,12 +83,19 @@ def test_unknown_route_404_and_wrong_method_405(daemon):
     assert daemon.call("PATCH", "/v1/devices").status == 405
 
 
-def test_history_and_plugins_not_yet(daemon):
+def test_history_not_yet(daemon):
     r = daemon.get("/v1/history?device=lamp&property=level")
     assert r.status == 501 and r.json()["error"]
-    r = daemon.post("/v1/plugins/sun/isDark", [])
-    assert r.status == 501 and r.json()["error"]
     assert daemon.get("/v1/history", token=None).status == 401
+
+
+def test_plugin_route_goes_through_the_plugin_host(daemon):
+    # No plugin is configured here: the host answers 404 naming the plugin.
+    r = daemon.post("/v1/plugins/sun/isDark", [])
+    assert r.status == 404 and "sun" in r.json()["error"]
+    r = daemon.post("/v1/plugins/sun/isDark", {"not": "an array"})
+    assert r.status == 400 and r.json()["field"] == "body"
+    assert daemon.post("/v1/plugins/sun/isDark", [], token=None).status == 401
 
 
 def test_malformed_json_says_where(daemon):

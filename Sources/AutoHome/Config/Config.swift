@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The daemon configuration (SPEC §7). Every key is optional; the defaults are
 /// the ones a small appliance wants.
 public struct Config: Sendable {
@@ -16,6 +18,8 @@ public struct Config: Sendable {
     /// A handler call's whole duration, sleeps included; nil: the default.
     public var scriptWallTimeoutMs: Int?
     public var vmMemoryBytes = 16 << 20
+    /// How long a plugin call may take before it throws (SPEC §8).
+    public var pluginTimeoutMs = 2000
     public var flushIntervalMs = 1000
     public var historyDays = 30
     public var devices: [DeviceDefinition] = []

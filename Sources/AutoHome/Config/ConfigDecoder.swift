@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// Decodes and validates config JSON. An unknown key, a wrong type or an
 /// impossible value is an error naming the key: the daemon refuses to start
 /// rather than run with a setting the owner did not mean.
@@ -60,6 +62,7 @@ extension Config {
             case "scriptTimeoutMs": c.scriptTimeoutMs = try int(key, v, 1, 600_000)
             case "scriptWallTimeoutMs": c.scriptWallTimeoutMs = try int(key, v, 1, 3_600_000)
             case "vmMemoryBytes": c.vmMemoryBytes = try int(key, v, 512 << 10, 1 << 30)
+            case "pluginTimeoutMs": c.pluginTimeoutMs = try int(key, v, 1, 600_000)
             case "flushIntervalMs": c.flushIntervalMs = try int(key, v, 0, 600_000)
             case "historyDays": c.historyDays = try int(key, v, 0, 36_500)
             case "devices":

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// How an incoming JSON value becomes a stored value (SPEC §1's table).
 /// Wrong kinds are rejected naming the property; dials clamp, never reject.
 public enum Coercion {
@@ -42,15 +44,5 @@ public enum Coercion {
             }
             return .success(.text(s))
         }
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        let u = Array(utf8)
-        var a = 0, b = u.count
-        while a < b, u[a] == 0x20 || u[a] == 0x09 || u[a] == 0x0A || u[a] == 0x0D { a += 1 }
-        while b > a, u[b - 1] == 0x20 || u[b - 1] == 0x09 || u[b - 1] == 0x0A || u[b - 1] == 0x0D { b -= 1 }
-        return String(decoding: u[a..<b], as: UTF8.self)
     }
 }

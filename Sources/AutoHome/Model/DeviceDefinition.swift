@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// A device definition (SPEC §1): what a device registers or the config declares.
 public struct DeviceDefinition: Sendable, Equatable {
     public var id: String
@@ -45,5 +47,30 @@ public struct DeviceDefinition: Sendable, Equatable {
         let history = try r.integer("history", min: 1, max: Int64(maxHistory)).map { Int($0) }
         return DeviceDefinition(id: id, name: name, description: try r.string("description", maxBytes: 1024),
                                 help: try r.string("help", maxBytes: 4096), properties: props, history: history)
+    }
+}
+
+extension DeviceDefinition {
+    /// The definition as a device would POST it (initial values, no live
+    /// state): what devices.json keeps. Switch values keep their word.
+    public var definitionJSON: JSON {
+        var o = JSONObjectBuilder()
+        o.add("id", id)
+        o.add("name", name)
+        o.addIfPresent("description", description)
+        o.addIfPresent("help", help)
+        if let h = history { o.add("history", h) }
+        o.add("properties", .array(properties.map { p in
+            var po = JSONObjectBuilder()
+            po.add("name", p.name)
+            po.add("type", p.type.rawValue)
+            po.add("value", p.initial.label.map { JSON.string($0) } ?? p.initial.json)
+            po.add("mode", p.mode.rawValue)
+            if p.type == .dial { po.add("min", p.min); po.add("max", p.max) }
+            po.addIfPresent("description", p.description)
+            if let w = p.repeatWindowMs { po.add("repeatWindowMs", w) }
+            return po.json
+        }))
+        return o.json
     }
 }

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The definition of a device plus a name index, shared by all of its versions.
 public final class DeviceSchema: @unchecked Sendable {
     public let definition: DeviceDefinition

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The JSON view of devices shared by the API, `replay`'s final state and the
 /// scripts' `home.getDevice` (SPEC §1: switch shows `"value": true, "label": "on"`).
 extension PropertyDefinition {

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// Reads typed fields out of a JSON object with the path of each field in the
 /// error, so "properties[2].min: must be a number" tells the user where to look.
 struct FieldReader {

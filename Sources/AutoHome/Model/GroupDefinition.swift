@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// A group (SPEC §3): devices and child groups; a group may have several parents.
 public struct GroupDefinition: Sendable, Equatable {
     public var id: String

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The validated, immutable group hierarchy. Replaced whole when groups change,
 /// so a run can hold on to the one it started with.
 public final class GroupGraph: @unchecked Sendable {

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The live state of every device, with multi-version snapshots.
 ///
 /// A run opens a snapshot (one integer) and reads device versions lazily; each

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The naming rules of SPEC §1 and §5, in one place.
 public enum Identifiers {
     /// Device and group ids: [A-Za-z0-9._-]{1,64}

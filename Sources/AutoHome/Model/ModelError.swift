@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// A rejected definition or value: `message` is what a user reads in the HTTP
 /// response or the replay line; `field` points at where (e.g. "properties[2].min").
 public struct ModelError: Error, CustomStringConvertible, Equatable, Sendable {

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// One property of a device definition (SPEC §1).
 public struct PropertyDefinition: Sendable, Equatable {
     public var name: String

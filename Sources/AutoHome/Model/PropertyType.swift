@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The four property kinds of SPEC §1.
 public enum PropertyType: String, Sendable, CaseIterable {
     case `switch`, dial, button, text

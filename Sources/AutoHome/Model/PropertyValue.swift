@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// A stored property value. Switches and buttons keep the word that set them
 /// ("on", "open", …) beside the boolean, as the seed design asks.
 public enum PropertyValue: Equatable, Sendable {

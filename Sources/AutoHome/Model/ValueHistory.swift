@@ -1,8 +1,12 @@
+import AutoHomeSupport
+
 /// A fixed-size ring of a property's last values, allocated when the device is
 /// defined (SPEC §1 "Value history"): writing never allocates.
 public struct HistoryPoint: Sendable, Equatable {
     public var value: PropertyValue
+    /// Unix ms.
     public var time: Int64
+    public init(value: PropertyValue, time: Int64) { self.value = value; self.time = time }
 }
 
 public struct ValueHistory: Sendable {

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// Hands work to the VM worker threads (SPEC §2.3): one device's events one at
 /// a time in arrival order, different devices in parallel, one VM per worker.
 /// Script tasks (countdowns, thread(), onstart) share the same workers.
@@ -15,6 +17,7 @@ final class Dispatcher: @unchecked Sendable {
         case onstart(generation: Int)
         case countdown(Countdowns.Entry)
         case thread(function: String, valueJSON: String)
+        case pluginEvent(plugin: String, event: String, dataJSON: String)
     }
 
     private enum Work {

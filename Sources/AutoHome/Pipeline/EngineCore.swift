@@ -1,14 +1,16 @@
+import AutoHomeSupport
 import CJSGuard
 
 /// The services every part of the engine shares: live state, clock, timers,
-/// globals, counters and the observer. One per engine.
+/// globals, counters and the event fan-out. One per engine.
 final class EngineCore: @unchecked Sendable {
     let state: HomeState
     let clock: EngineClock
     let countdowns = Countdowns()
     let globals = SharedGlobals()
     let stats = EngineStats()
-    let observer: EngineObserver
+    /// Everything that leaves the engine goes out through here.
+    let events: EventFanOut
     /// A call's budget, not counting time inside `home.sleep` (SPEC §2.8).
     let scriptTimeoutMs: Int
     /// A call's whole duration, sleeps included.
@@ -18,16 +20,23 @@ final class EngineCore: @unchecked Sendable {
     /// a stop can end all their calls at once.
     let vmGroup: OpaquePointer
     private var cancelled = false
+    /// Behind `plugin.<name>.<method>`; nil: no plugins.
+    let plugins: PluginHost?
+    let pluginTimeoutMs: Int
+    /// Bumped when the plugin catalog changes: VMs rebuild to see it.
+    private var catalogEpoch = 0
     private let lock = Lock()
     private var scriptSet: ScriptSet
     /// Set by the dispatcher; posts `thread()` work.
     var postThread: ((String, String) -> Bool)?
 
-    init(state: HomeState, clock: EngineClock, observer: EngineObserver, scripts: ScriptSet,
-         scriptTimeoutMs: Int, scriptWallTimeoutMs: Int, vmMemoryBytes: Int) {
+    init(state: HomeState, clock: EngineClock, events: EventFanOut, scripts: ScriptSet,
+         scriptTimeoutMs: Int, scriptWallTimeoutMs: Int, vmMemoryBytes: Int, plugins: PluginHost?, pluginTimeoutMs: Int) {
+        self.plugins = plugins
+        self.pluginTimeoutMs = pluginTimeoutMs
         self.state = state
         self.clock = clock
-        self.observer = observer
+        self.events = events
         self.scriptSet = scripts
         self.scriptTimeoutMs = scriptTimeoutMs
         self.scriptWallTimeoutMs = scriptWallTimeoutMs
@@ -47,14 +56,19 @@ final class EngineCore: @unchecked Sendable {
 
     var scriptsCancelled: Bool { lock.withLock { cancelled } }
 
+    var pluginEpoch: Int {
+        get { lock.withLock { catalogEpoch } }
+    }
+    func bumpPluginEpoch() { lock.withLock { catalogEpoch += 1 } }
+
     var scripts: ScriptSet {
         get { lock.withLock { scriptSet } }
         set { lock.withLock { scriptSet = newValue } }
     }
 
     func report(_ error: ScriptError) {
-        stats.add("scriptErrors")
-        observer.scriptFailed(error)
+        stats.add(.scriptErrors)
+        events.scriptFailed(error)
     }
 
     /// `device.set(name, value)` from a script: writes the live value, records
@@ -76,7 +90,7 @@ final class EngineCore: @unchecked Sendable {
         }
         let now = clock.nowMillis()
         let version = state.commit(slot: slot, [(i, value)], time: now)
-        observer.valuesCommitted(device: version, changes: [(property, value)], time: now)
-        observer.actionSent(DeviceAction(deviceId: deviceId, properties: [(property, value.json)]))
+        events.valuesCommitted(device: version, changes: [(property, value)], time: now)
+        events.actionSent(DeviceAction(deviceId: deviceId, properties: [(property, value.json)]))
     }
 }

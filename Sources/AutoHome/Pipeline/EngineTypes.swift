@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// What leaves the engine: script logs, script errors, actions for devices and
 /// committed values. The daemon sends them to the log, the store and the action
 /// streams; `replay` collects them per input line.
@@ -11,6 +13,11 @@ public struct DeviceAction: Sendable, Equatable {
     public var deviceId: String
     public var properties: [(name: String, value: JSON)]
 
+    public init(deviceId: String, properties: [(name: String, value: JSON)]) {
+        self.deviceId = deviceId
+        self.properties = properties
+    }
+
     public static func == (a: DeviceAction, b: DeviceAction) -> Bool {
         a.deviceId == b.deviceId && a.properties.count == b.properties.count
             && zip(a.properties, b.properties).allSatisfy { $0.name == $1.name && $0.value == $1.value }
@@ -20,14 +27,6 @@ public struct DeviceAction: Sendable, Equatable {
         .object([("id", .string(deviceId)),
                  ("properties", .array(properties.map { .object([("name", .string($0.name)), ("value", $0.value)]) }))])
     }
-}
-
-public protocol EngineObserver: AnyObject {
-    func scriptLogged(_ log: ScriptLog)
-    func scriptFailed(_ error: ScriptError)
-    func actionSent(_ action: DeviceAction)
-    /// Values written to a live device (step 3 or `device.set`).
-    func valuesCommitted(device: DeviceVersion, changes: [(name: String, value: PropertyValue)], time: Int64)
 }
 
 /// The outcome of one processed event (`?wait=1` and replay).
@@ -46,11 +45,28 @@ public struct EventResult: Sendable {
     }
 }
 
-/// Counters for /v1/status. Guarded by one lock; bumped off the hot path's
-/// critical sections.
+/// The engine's counters (/v1/status). Each is bumped inside the engine, at
+/// the one place where the thing it counts happens.
+public enum EngineCounter: Int, CaseIterable, Sendable {
+    /// Events and commands put into the ring.
+    case accepted
+    /// Events and commands whose run finished (ring slot released).
+    case processed
+    /// Refused at ingress: unknown device or registration, invalid, too large.
+    case rejected
+    /// Refused because the ring was full (503).
+    case busy
+    /// Script throws and stops, at load and at run time.
+    case scriptErrors
+    /// VMs replaced after a runaway stop.
+    case vmsReplaced
+}
+
+/// Counters for /v1/status: one slot per `EngineCounter`, under one lock,
+/// bumped outside the hot path's other critical sections.
 public final class EngineStats: @unchecked Sendable {
     private let lock = Lock()
-    private var values = [String: Int]()
-    public func add(_ key: String, _ n: Int = 1) { lock.withLock { values[key, default: 0] += n } }
-    public func get(_ key: String) -> Int { lock.withLock { values[key] ?? 0 } }
+    private var values = [Int](repeating: 0, count: EngineCounter.allCases.count)
+    func add(_ counter: EngineCounter, _ n: Int = 1) { lock.withLock { values[counter.rawValue] += n } }
+    public subscript(_ counter: EngineCounter) -> Int { lock.withLock { values[counter.rawValue] } }
 }

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The compact form of a validated event inside a ring slot: origin, then per
 /// property its name and coerced value. Smaller than the JSON body it came
 /// from, so whatever passed the body-size check fits in a slot.

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The engine's front door (SPEC §2): validates events against the device
 /// definitions, puts them in the ring, and has the dispatcher run them. The
 /// HTTP/3 server and `replay` are two callers of this one type; it knows
@@ -8,12 +10,16 @@ public enum SubmitError: Error, CustomStringConvertible, Sendable {
     case readOnly(ModelError)
     case tooLarge(String)
     case busy
+    /// Found by a front door before the engine saw the event: an unknown
+    /// registration, a body that is not JSON. Counted here like the others.
+    case refused(String, field: String? = nil)
 
     public var description: String {
         switch self {
         case .unknownDevice(let id): return "unknown device \"\(id)\""
         case .invalid(let e), .readOnly(let e): return e.message
         case .tooLarge(let m): return m
+        case .refused(let m, _): return m
         case .busy: return "the event ring is full; retry shortly"
         }
     }
@@ -21,6 +27,7 @@ public enum SubmitError: Error, CustomStringConvertible, Sendable {
     public var field: String? {
         switch self {
         case .invalid(let e), .readOnly(let e): return e.field
+        case .refused(_, let field): return field
         default: return nil
         }
     }
@@ -30,6 +37,11 @@ public final class EventManager: @unchecked Sendable {
     public let config: Config
     public let state: HomeState
     public let ring: EventRing
+    /// Subscribe here for logs, errors, actions and committed values.
+    public let events: EventFanOut
+    /// Countdowns (and, in the daemon, everything else timed) run here.
+    public let timers: TimerService
+    private let ownsTimers: Bool
     let core: EngineCore
     private let dispatcher: Dispatcher
     private let seqLock = Lock()
@@ -38,18 +50,24 @@ public final class EventManager: @unchecked Sendable {
     private let startedAt = monotonicNanos()
     public static let maxPropertiesPerEvent = 64
 
-    public init(config: Config, scripts: ScriptSet, clock: EngineClock, observer: EngineObserver) {
+    /// `timers`: the daemon's shared timer service; nil makes one for this engine.
+    /// `plugins`: what `plugin.<name>.<method>` reaches; nil: no plugins.
+    public init(config: Config, scripts: ScriptSet, clock: EngineClock, observers: [EngineObserver] = [],
+                timers: TimerService? = nil, plugins: PluginHost? = nil) {
         self.config = config
         state = HomeState(defaultHistory: config.propertyHistory, defaultRepeatWindowMs: config.repeatWindowMs)
         ring = EventRing(capacity: config.ringSize, slotBytes: config.maxEventBytes)
-        core = EngineCore(state: state, clock: clock, observer: observer, scripts: scripts,
+        events = EventFanOut(observers)
+        self.timers = timers ?? TimerService()
+        ownsTimers = timers == nil
+        core = EngineCore(state: state, clock: clock, events: events, scripts: scripts,
                           scriptTimeoutMs: config.scriptTimeoutMs, scriptWallTimeoutMs: config.effectiveScriptWallTimeoutMs,
-                          vmMemoryBytes: config.vmMemoryBytes)
+                          vmMemoryBytes: config.vmMemoryBytes, plugins: plugins, pluginTimeoutMs: config.pluginTimeoutMs)
         let core = self.core
         dispatcher = Dispatcher(vms: (0..<config.vms).map { ScriptVM(index: $0, core: core) })
         dispatcher.prepare = { [core] vm in
             let set = core.scripts
-            if vm.needsRebuild(for: set) { vm.rebuild(set) }
+            if vm.needsRebuild(for: set, pluginEpoch: core.pluginEpoch) { vm.rebuild(set) }
         }
         dispatcher.processEvent = { [unowned self] vm, e, d in process(vm, e, d) }
         dispatcher.processTask = { [unowned self] vm, t in run(t, on: vm) }
@@ -74,7 +92,7 @@ public final class EventManager: @unchecked Sendable {
         for vm in dispatcher.vms { vm.host.muted = vm.index != 0; vm.rebuild(set); vm.host.muted = false }
         dispatcher.start()
         if !clock.isVirtual {
-            core.countdowns.runTimerThread(clock: clock) { [dispatcher] e in dispatcher.enqueue(.countdown(e), pinnedTo: e.vm) }
+            core.countdowns.attach(timers: timers, clock: clock) { [dispatcher] e in dispatcher.enqueue(.countdown(e), pinnedTo: e.vm) }
         }
         dispatcher.enqueue(.onstart(generation: set.generation))
     }
@@ -95,6 +113,7 @@ public final class EventManager: @unchecked Sendable {
             core.cancelScripts()
         }
         dispatcher.stop()
+        if ownsTimers { timers.stop() }
     }
 
     public func waitIdle() { dispatcher.waitIdle() }
@@ -132,11 +151,22 @@ public final class EventManager: @unchecked Sendable {
     /// whole event is valid. `completion` runs on a worker after processing.
     public func submit(deviceId: String, properties: [(name: String, value: JSON)], origin: EventOrigin = .device,
                        completion: ((EventResult) -> Void)? = nil) -> Result<UInt64, SubmitError> {
-        let result = admit(deviceId: deviceId, properties: properties, origin: origin, completion: completion)
+        count(admit(deviceId: deviceId, properties: properties, origin: origin, completion: completion))
+    }
+
+    /// A front door refused an event before it reached `submit` (unknown
+    /// registration, a body over the cap or not JSON): counted as rejected.
+    public func reject(_ error: SubmitError) -> SubmitError {
+        if case .failure(let e) = count(.failure(error)) { return e }
+        return error
+    }
+
+    /// The one place where ingress outcomes are counted.
+    private func count(_ result: Result<UInt64, SubmitError>) -> Result<UInt64, SubmitError> {
         switch result {
-        case .success: stats.add("accepted")
-        case .failure(.busy): stats.add("busy")
-        case .failure: stats.add("rejected")
+        case .success: stats.add(.accepted)
+        case .failure(.busy): stats.add(.busy)
+        case .failure: stats.add(.rejected)
         }
         return result
     }
@@ -190,7 +220,7 @@ public final class EventManager: @unchecked Sendable {
         // The slot is held until processing is done (seed design), so a full
         // ring means "this many events are in flight", never "lost".
         ring.release(e.ringSlot)
-        stats.add("processed")
+        stats.add(.processed)
         e.completion?(result)
     }
 
@@ -213,6 +243,11 @@ public final class EventManager: @unchecked Sendable {
         case .thread(let fn, let json):
             outcome = vm.invoke("__runThread", [fn, json], what: "thread \"\(fn)\"")
             attribute(outcome, script: nil, vm: vm)
+        case .pluginEvent(let name, let event, let json):
+            let key = "plugin/" + name, fn = "on" + event
+            guard let reg = vm.host.registered[key], reg.functions.contains(fn) else { return }
+            outcome = vm.invoke("__pluginEvent", [key, fn, json], what: key + "." + fn)
+            attribute(outcome, script: reg.script, vm: vm)
         }
     }
 
@@ -225,7 +260,7 @@ public final class EventManager: @unchecked Sendable {
         case .stopped(var e):
             if e.script == nil { e.script = script }
             core.report(e)
-            stats.add("vmsReplaced")
+            stats.add(.vmsReplaced)
             vm.rebuild(core.scripts)
         case .cancelled(nil): return
         case .cancelled(var e?):
@@ -234,6 +269,22 @@ public final class EventManager: @unchecked Sendable {
             vm.rebuild(core.scripts)
         }
     }
+
+    // MARK: plugins
+
+    /// A plugin event: runs `set("plugin/<name>").on<event>(data)` on a free VM.
+    /// False when too many tasks are waiting already.
+    @discardableResult
+    public func pluginEvent(plugin: String, event: String, data: JSON) -> Bool {
+        dispatcher.enqueue(.pluginEvent(plugin: plugin, event: event, dataJSON: data.text))
+    }
+
+    /// The plugin catalog changed: every VM is rebuilt before its next job, so
+    /// `plugin.<name>` shows what is there now.
+    public func pluginsChanged() { core.bumpPluginEpoch() }
+
+    /// The plugins behind `plugin.<name>.<method>` (also for `POST /v1/plugins`).
+    public var plugins: PluginHost? { core.plugins }
 
     // MARK: devices, groups, scripts
 

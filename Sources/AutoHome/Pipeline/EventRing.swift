@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The fixed-size event ring of the seed design (SPEC §2.2): `capacity` slots of
 /// `slotBytes` each, allocated once at start-up. A full ring says "busy"; it
 /// never grows and never drops an event silently.

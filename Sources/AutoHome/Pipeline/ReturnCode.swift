@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// What a handler returns (SPEC §2.6); nothing, or anything else, means continue.
 enum ReturnCode: Int {
     case continueProcessing = 0

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// One event through the seed's three steps (SPEC §2.5) on one VM:
 /// repeat windows, then ontrigger, groups, onchange, and the writes.
 final class Run {
@@ -95,14 +97,14 @@ final class Run {
             }
             let t = core.clock.nowMillis()
             let version = core.state.commit(slot: slot, [(item.index, item.value)], time: t)
-            core.observer.valuesCommitted(device: version, changes: [(item.name, item.value)], time: t)
+            core.events.valuesCommitted(device: version, changes: [(item.name, item.value)], time: t)
             result.applied.append((item.name, item.value.json))
             if event.origin == .command && before.schema.property(item.index).mode.mayCommand {
                 commandAction.append((item.name, item.value.json))
             }
         }
         if !commandAction.isEmpty {
-            core.observer.actionSent(DeviceAction(deviceId: deviceKey, properties: commandAction))
+            core.events.actionSent(DeviceAction(deviceId: deviceKey, properties: commandAction))
         }
         return result
     }
@@ -174,7 +176,7 @@ final class Run {
         case .stopped(var e):
             e.script = reg.script
             record(e)
-            core.stats.add("vmsReplaced")
+            core.stats.add(.vmsReplaced)
             vm.rebuild(scripts)
             return .continueProcessing
         case .cancelled(nil):

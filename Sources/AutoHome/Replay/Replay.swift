@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// `autohomed replay` (SPEC §10): the real pipeline over a file of events, with
 /// no network and no store, on a virtual clock driven by the events' `at`.
 /// Deterministic: each line is processed to the end (and everything it
@@ -15,7 +17,7 @@ public struct Replay {
     public func run(lines input: [String], emit: (String) -> Void) throws(ModelError) {
         let clock = VirtualClock(start: 0)
         let collector = ReplayCollector()
-        let engine = EventManager(config: config, scripts: scripts, clock: clock, observer: collector)
+        let engine = EventManager(config: config, scripts: scripts, clock: clock, observers: [collector])
         try engine.start()
         engine.waitIdle()
         defer { engine.stop() }

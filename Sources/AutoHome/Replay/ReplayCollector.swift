@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// Collects what the engine emits while one replay line is processed.
 final class ReplayCollector: EngineObserver, @unchecked Sendable {
     private let lock = Lock()
@@ -8,7 +10,6 @@ final class ReplayCollector: EngineObserver, @unchecked Sendable {
     func scriptLogged(_ log: ScriptLog) { lock.withLock { logs.append(.string(log.message)) } }
     func scriptFailed(_ error: ScriptError) { lock.withLock { errors.append(.string(error.description)) } }
     func actionSent(_ action: DeviceAction) { lock.withLock { actions.append(action.json) } }
-    func valuesCommitted(device: DeviceVersion, changes: [(name: String, value: PropertyValue)], time: Int64) {}
 
     func addError(_ message: String) { lock.withLock { errors.append(.string(message)) } }
 

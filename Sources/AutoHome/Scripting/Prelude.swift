@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// The JavaScript half of the script API (SPEC §4), loaded into every VM before
 /// the owner's scripts. Natives (`__n_*`) take and return strings only; this
 /// file turns them into the objects scripts use. ES5 only: MuJS.
@@ -150,6 +152,24 @@ function __scopedArgs(script) { var s = __scoped(script); return [s.home, s.cons
   __global.console = s.console;
 })();
 
+// plugin.<name>.<method>(...): one generic native for every plugin. The
+// catalog is read when the VM is built (a new plugin rebuilds the VMs).
+(function () {
+  var list = JSON.parse(__n_plugins());
+  function method(name, m) {
+    return function () {
+      var args = [];
+      for (var i = 0; i < arguments.length; i++) args.push(arguments[i] === undefined ? null : arguments[i]);
+      return __parse(__n_plugin(name, m, JSON.stringify(args)));
+    };
+  }
+  for (var i = 0; i < list.length; i++) {
+    var p = {};
+    for (var j = 0; j < list[i].methods.length; j++) p[list[i].methods[j]] = method(list[i].name, list[i].methods[j]);
+    plugin[list[i].name] = p;
+  }
+})();
+
 function thread(fnName, value) {
   __n_thread(String(fnName), JSON.stringify(value === undefined ? null : value));
 }
@@ -174,6 +194,14 @@ function __call(eventJson, previousJson, key, fn, propName, changes) {
     r = h[fn]();
   }
   return r === undefined || r === null ? 0 : Number(r);
+}
+
+// A plugin event: set("plugin/<name>", {on<event>: function (data) {...}}).
+function __pluginEvent(key, fn, dataJson) {
+  var h = __handlers[key];
+  if (!h || typeof h[fn] !== 'function') return -1;
+  h[fn](JSON.parse(dataJson));
+  return 0;
 }
 
 function __fireTimer(name) {

@@ -2,13 +2,14 @@
 import Glibc
 #endif
 import CJSGuard
+import AutoHomeSupport
 
 /// The natives behind the prelude's `__n_*` functions, for one VM. Arguments
 /// and results are strings (JSON text for values); errors become JS throws.
 final class ScriptHost {
     enum Native: Int32, CaseIterable {
         case registered, log, device, deviceByName, devices, devicesStartName, devicesInGroup, isInGroup, group,
-             latest, history, set, countdown, setGlobal, getGlobal, sleep, thread
+             latest, history, set, countdown, setGlobal, getGlobal, sleep, thread, plugins, plugin
 
         var jsName: String { "__n_\(self)" }
     }
@@ -50,7 +51,7 @@ final class ScriptHost {
         case .log:
             if muted { return .success(nil) }
             let level = LogLevel(name: arg(1)) ?? .info
-            core.observer.scriptLogged(ScriptLog(script: arg(0), level: level, message: arg(2)))
+            core.events.scriptLogged(ScriptLog(script: arg(0), level: level, message: arg(2)))
             return .success(nil)
         case .device:
             return .success(withSnapshot { $0.device(arg(0))?.viewJSON().text })
@@ -109,12 +110,29 @@ final class ScriptHost {
                 vm?.sleep(ms: Int(seconds * 1000))
             }
             return .success(nil)
+        case .plugins, .plugin:
+            return pluginNative(native, arg)
         case .thread:
             if muted { return .success(nil) }
             guard core.postThread?(arg(0), arg(1)) ?? false else {
                 return .failure(ModelError("thread(): too many threads waiting for a VM"))
             }
             return .success(nil)
+        }
+    }
+
+    /// `__n_plugins()`: the catalog; `__n_plugin(name, method, argsJSON)`: one call.
+    private func pluginNative(_ native: Native, _ arg: (Int) -> String) -> Result<String?, ModelError> {
+        guard native == .plugin else {
+            return .success(JSON.array((core.plugins?.catalog() ?? []).map(\.json)).text)
+        }
+        let name = arg(0), method = arg(1)
+        guard let host = core.plugins else { return .failure(ModelError("plugin.\(name): no plugins are configured")) }
+        let args: [JSON]
+        do { args = try JSON.parse(arg(2)).arrayValue ?? [] } catch { return .failure(ModelError("plugin.\(name).\(method): \(error.description)")) }
+        switch host.call(plugin: name, method: method, arguments: args, timeoutMs: core.pluginTimeoutMs) {
+        case .success(let result): return .success(result == .null ? nil : result.text)
+        case .failure(let e): return .failure(ModelError("plugin.\(name).\(method): \(e.message)"))
         }
     }
 

@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// One generation of the owner's scripts: what every VM loads. Immutable; a
 /// reload makes a new set with the next generation number.
 public struct ScriptFile: Sendable, Equatable {
@@ -92,11 +94,5 @@ public struct ScriptError: Error, Sendable, Equatable, CustomStringConvertible {
         let file = String(s[..<colon])
         guard file.hasSuffix(".js"), file != Prelude.fileName else { return nil }
         return (file, line)
-    }
-}
-
-extension String {
-    func replacingPrefix(_ p: String, with r: String) -> String {
-        hasPrefix(p) ? r + dropFirst(p.count) : self
     }
 }

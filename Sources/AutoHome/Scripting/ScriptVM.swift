@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CJSGuard
+import AutoHomeSupport
 
 /// One MuJS VM of the pool, loaded with one script generation. A VM that ran
 /// away (timeout or memory cap) is spent and is rebuilt before its next job.
@@ -34,7 +35,12 @@ final class ScriptVM {
 
     var isSpent: Bool { raw.map { jsg_spent($0) != 0 } ?? true }
 
-    func needsRebuild(for set: ScriptSet) -> Bool { raw == nil || isSpent || generation != set.generation }
+    /// The plugin catalog this VM's `plugin` object was built from.
+    private var pluginEpoch = 0
+
+    func needsRebuild(for set: ScriptSet, pluginEpoch: Int) -> Bool {
+        raw == nil || isSpent || generation != set.generation || self.pluginEpoch != pluginEpoch
+    }
 
     /// Builds a fresh VM: prelude, then each script file. A file that fails to
     /// load is reported and skipped; the others still load.
@@ -46,6 +52,7 @@ final class ScriptVM {
         host.registered = [:]
         host.generation = set.generation
         generation = set.generation
+        pluginEpoch = core.pluginEpoch
         // While the engine stops, a replaced VM stays empty: nothing would run.
         if core.scriptsCancelled { return [] }
         let hostPtr = Unmanaged.passUnretained(host).toOpaque()

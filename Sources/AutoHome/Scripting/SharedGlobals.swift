@@ -1,3 +1,5 @@
+import AutoHomeSupport
+
 /// `home.setGlobal`/`getGlobal`: JSON values shared by every VM, kept as JSON
 /// text so no VM ever holds another VM's objects.
 final class SharedGlobals: @unchecked Sendable {

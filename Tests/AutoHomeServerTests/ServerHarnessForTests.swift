@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import XCTest
+@testable import AutoHome
+@testable import AutoHomeServer
+import AutoHomeStore
+@testable import AutoHomeSupport
+
+/// Records what the router answers, so routing, auth and validation can be
+/// tested without QUIC. Thread-safe: `?wait=1` answers from engine workers.
+final class RecordingSink: ResponseSink, @unchecked Sendable {
+    struct Entry { var exchange: ExchangeID; var response: Response; var endStream: Bool }
+    private let lock = Lock()
+    private let cond = Condition()
+    private(set) var entries: [Entry] = []
+    private(set) var writes: [(ExchangeID, String)] = []
+    var writeResult: SendResult = .ok
+
+    func respond(_ exchange: ExchangeID, _ response: Response, endStream: Bool) -> SendResult {
+        lock.withLock {
+            entries.append(Entry(exchange: exchange, response: response, endStream: endStream))
+            cond.broadcast()
+        }
+        return .ok
+    }
+
+    func write(_ exchange: ExchangeID, _ bytes: [UInt8]) -> SendResult {
+        lock.withLock {
+            if writeResult == .ok { writes.append((exchange, String(decoding: bytes, as: UTF8.self))) }
+            return writeResult
+        }
+    }
+
+    func end(_ exchange: ExchangeID) -> SendResult { .ok }
+
+    /// The response for `exchange`, waiting up to 5 s for a deferred one.
+    func response(for exchange: ExchangeID) -> Response? {
+        let deadline = monotonicNanos() + 5_000_000_000
+        return lock.withLock {
+            while true {
+                if let e = entries.last(where: { $0.exchange == exchange }) { return e.response }
+                if !cond.wait(lock, untilMonotonicNanos: deadline) { return nil }
+            }
+        }
+    }
+}
+
+/// A router over a real engine with memory-only stores and a temp data
+/// folder (scripts are written there).
+final class ServerHarness {
+    let dir: String
+    let engine: EventManager
+    let stores: ServerStores
+    let context: ServerContext
+    let router: Router
+    let sink = RecordingSink()
+    private var nextStream: Int64 = 0
+
+    init(configJSON: String = #"{"devices": [{"id": "lamp", "properties": [{"name": "power", "type": "switch"}, {"name": "watts", "type": "dial", "mode": "RO"}]}]}"#) throws {
+        var template = Array("/tmp/ah-unit-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw FileError("mkdtemp failed") }
+        dir = String(cString: p)
+        var config = try Config.decode(text: configJSON)
+        config.dataDir = dir
+        let files = try JSONFileStore(dataDir: nil)
+        stores = try ServerStores(tokens: files, registrations: files, groups: files, adminTokenPath: nil)
+        engine = EventManager(config: stores.engineConfig(config), scripts: ScriptSet(generation: 1, files: []),
+                              clock: SystemClock(), observers: [stores.hub])
+        try engine.start()
+        stores.hub.sink = sink
+        context = ServerContext(config: config, engine: engine, stores: stores)
+        router = context.makeRouter(work: nil)
+    }
+
+    deinit {
+        engine.stop()
+        _ = system("rm -rf '\(dir)'")
+    }
+
+    var admin: String { stores.createdAdminToken! }
+
+    /// Sends a request through the router; returns the (possibly deferred) response.
+    @discardableResult
+    func send(_ method: String, _ target: String, body: String? = nil, token: String? = nil,
+              bodyTooLarge: Bool = false) -> Response {
+        nextStream += 4
+        let ex = ExchangeID(conn: 1, stream: nextStream)
+        let req = Request(method: method, target: target, authorization: token.map { "Bearer " + $0 },
+                          body: body.map { Array($0.utf8) } ?? [], bodyTooLarge: bodyTooLarge, exchange: ex)
+        router.handle(req, sink: sink)
+        return sink.response(for: ex) ?? Response(status: 0, contentType: nil, body: [])
+    }
+}
+
+extension Response {
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var error: String? { jsonValue?["error"]?.stringValue }
+    var field: String? { jsonValue?["field"]?.stringValue }
+}
