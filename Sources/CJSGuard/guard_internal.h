@@ -38,7 +38,8 @@ struct jsg_vm {
     volatile sig_atomic_t kill_pending;
     volatile sig_atomic_t killed;
     volatile sig_atomic_t stop_reason; /* JSG_STOP_*: the watchdog wants this call stopped */
-    int paused;                        /* inside jsg_sleep: the budget does not run */
+    int paused;                        /* inside jsg_sleep or a wait: the budget does not run */
+    int64_t budget_left_ns;            /* while paused */
     sigjmp_buf recover;
     struct timespec budget_deadline;   /* CLOCK_MONOTONIC; moved by jsg_sleep */
     struct timespec wall_deadline;     /* CLOCK_MONOTONIC; fixed for the call */

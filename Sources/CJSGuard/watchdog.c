@@ -180,36 +180,69 @@ void jsg_watchdog_disarm(jsg_vm *vm) {
     tls_vm = NULL;
 }
 
+/* Caller holds wd_lock. Acts on a limit already passed that the watchdog has
+ * not seen yet (the budget would not run during the wait), then, unless the
+ * call is being stopped, pauses the budget. Returns 0 when stopping. */
+static int pause_budget_locked(jsg_vm *vm, struct timespec *now) {
+    now_mono(now);
+    if (vm->paused) return !vm->stop_reason; /* natives do not nest; be safe anyway */
+    if (!vm->stop_reason && !ts_before(now, &vm->budget_deadline)) request_stop(vm, JSG_STOP_BUDGET, now);
+    if (!vm->stop_reason && !ts_before(now, &vm->wall_deadline)) request_stop(vm, JSG_STOP_WALL, now);
+    if (vm->stop_reason) return 0;
+    /* Keep what is left of the budget; it is given back from the moment the
+     * wait ends, however it ends. */
+    vm->budget_left_ns = ts_diff_ns(&vm->budget_deadline, now);
+    vm->paused = 1;
+    return 1;
+}
+
+/* Caller holds wd_lock. */
+static void resume_budget_locked(jsg_vm *vm) {
+    if (!vm->paused) return;
+    vm->paused = 0;
+    now_mono(&vm->budget_deadline);
+    ts_add_ns(&vm->budget_deadline, vm->budget_left_ns);
+    pthread_cond_signal(&wd_cond); /* the watchdog's next wake-up may be earlier now */
+}
+
+/* Only from a native (in_critical): a stop must never jump out of these
+ * while the watchdog lock is held. */
 int jsg_sleep(jsg_vm *vm, unsigned ms) {
-    /* Only from a native (in_critical): a stop must never jump out of here
-     * while the watchdog lock is held. */
     if (!vm->armed || !vm->in_critical) return 0;
     pthread_mutex_lock(&wd_lock);
     struct timespec now;
-    now_mono(&now);
-    /* A limit already passed that the watchdog has not acted on yet: stop now
-     * rather than after the sleep (the budget would not run during it). */
-    if (!vm->stop_reason && !ts_before(&now, &vm->budget_deadline)) request_stop(vm, JSG_STOP_BUDGET, &now);
-    if (!vm->stop_reason && !ts_before(&now, &vm->wall_deadline)) request_stop(vm, JSG_STOP_WALL, &now);
-    if (!vm->stop_reason && ms > 0) {
+    if (ms > 0 && pause_budget_locked(vm, &now)) {
         struct timespec until = now;
         ts_add_ms(&until, ms);
-        /* The budget stops running: keep what is left of it, and give it back
-         * from the moment the sleep ends (however it ends). */
-        int64_t left = ts_diff_ns(&vm->budget_deadline, &now);
-        vm->paused = 1;
         while (!vm->stop_reason && ts_before(&now, &until)) {
             pthread_cond_timedwait(&vm->wake, &wd_lock, &until);
             now_mono(&now);
         }
-        vm->paused = 0;
-        vm->budget_deadline = now;
-        ts_add_ns(&vm->budget_deadline, left);
-        pthread_cond_signal(&wd_cond); /* the watchdog's next wake-up may be earlier now */
+        resume_budget_locked(vm);
     }
     int stopped = vm->stop_reason != JSG_STOP_NONE;
     pthread_mutex_unlock(&wd_lock);
     return stopped;
+}
+
+long jsg_wait_begin(jsg_vm *vm) {
+    if (!vm->armed || !vm->in_critical) return -1;
+    pthread_mutex_lock(&wd_lock);
+    struct timespec now;
+    long left = 0;
+    if (pause_budget_locked(vm, &now)) {
+        int64_t ns = ts_diff_ns(&vm->wall_deadline, &now);
+        left = ns <= 0 ? 0 : (long)((ns + 999999) / 1000000);
+    }
+    pthread_mutex_unlock(&wd_lock);
+    return left;
+}
+
+void jsg_wait_end(jsg_vm *vm) {
+    if (!vm->armed) return;
+    pthread_mutex_lock(&wd_lock);
+    resume_budget_locked(vm);
+    pthread_mutex_unlock(&wd_lock);
 }
 
 int jsg_stop_requested(const jsg_vm *vm) { return vm->armed && vm->stop_reason != JSG_STOP_NONE; }

@@ -189,6 +189,54 @@ final class RunawaySleepTests: XCTestCase {
         XCTAssertLessThan(seconds(since: t0), 4, "an idle engine stops without waiting for the grace")
     }
 
+    func makePluginEngine(_ script: String, timeoutMs: Int, wallMs: Int, pluginTimeoutMs: Int) throws -> (EventManager, Collector, SlowPlugins) {
+        var config = Config()
+        config.vms = 1
+        config.scriptTimeoutMs = timeoutMs
+        config.scriptWallTimeoutMs = wallMs
+        config.pluginTimeoutMs = pluginTimeoutMs
+        config.devices = [DeviceDefinition(id: "d0", name: "D0", properties: [PropertyDefinition(name: "n", type: .dial, min: 0, max: 1e9)])]
+        let c = Collector()
+        let plugins = SlowPlugins()
+        let e = EventManager(config: config, scripts: ScriptSet(generation: 1, files: [ScriptFile(name: "a.js", source: script)]),
+                             clock: SystemClock(), observers: [c], plugins: plugins)
+        try e.start()
+        return (e, c, plugins)
+    }
+
+    func testAPluginCallThatTimesOutThrowsWithoutUsingTheBudget() throws {
+        // pluginTimeoutMs (600) is longer than the budget (200): the wait is
+        // not script work, so the script sees the plugin's throw and goes on.
+        let (e, c, plugins) = try makePluginEngine("""
+            set('d0', { n_onchange: function () {
+              try { plugin.slow.hang(); } catch (err) { home.log('caught ' + err.message); }
+            } });
+            """, timeoutMs: 200, wallMs: 10_000, pluginTimeoutMs: 600)
+        defer { e.stop() }
+        let r = send(e, "d0", 1)
+        XCTAssertEqual(r?.errors.count, 0, "\(String(describing: r?.errors))")
+        XCTAssertEqual(c.logs.count, 1)
+        XCTAssertTrue(c.logs.first?.hasPrefix("caught plugin.slow.hang: no answer within 600 ms") ?? false, "\(c.logs)")
+        XCTAssertEqual(plugins.timeouts, [600])
+        XCTAssertEqual(e.stats[.vmsReplaced], 0)
+    }
+
+    func testPluginCallsCountAgainstTheWallLimit() throws {
+        // A loop of plugin calls that each wait 5 s is stopped at the 500 ms
+        // wall limit: the call in progress is cut to what is left of it.
+        let (e, _, plugins) = try makePluginEngine("""
+            set('d0', { n_onchange: function () { for (;;) { try { plugin.slow.hang(); } catch (err) {} } } });
+            """, timeoutMs: 200, wallMs: 500, pluginTimeoutMs: 5000)
+        defer { e.stop() }
+        let t0 = monotonicNanos()
+        let message = send(e, "d0", 1)?.errors.first?.message ?? ""
+        XCTAssertTrue(message.contains("ran longer than 500 ms (scriptWallTimeoutMs)"), message)
+        XCTAssertGreaterThanOrEqual(seconds(since: t0), 0.49)
+        XCTAssertLessThan(seconds(since: t0), 4.5, "the plugin's own 5 s timeout did not hold the stop up")
+        XCTAssertTrue(plugins.timeouts.allSatisfy { $0 <= 550 }, "\(plugins.timeouts)")
+        XCTAssertEqual(e.stats[.vmsReplaced], 1)
+    }
+
     func testConfigScriptWallTimeoutMs() throws {
         XCTAssertEqual(try Config.decode(text: "{}").effectiveScriptWallTimeoutMs, 10_000)
         XCTAssertEqual(try Config.decode(text: #"{"scriptWallTimeoutMs": 2500}"#).effectiveScriptWallTimeoutMs, 2500)
@@ -201,5 +249,18 @@ final class RunawaySleepTests: XCTestCase {
                 XCTAssertTrue("\($0)".contains("\"scriptWallTimeoutMs\""), "\($0)")
             }
         }
+    }
+}
+
+/// A plugin whose one method never answers: it waits out the timeout it is given.
+final class SlowPlugins: PluginHost, @unchecked Sendable {
+    private let lock = Lock()
+    private var seen: [Int] = []
+    var timeouts: [Int] { lock.withLock { seen } }
+    func catalog() -> [PluginInfo] { [PluginInfo(name: "slow", methods: ["hang"])] }
+    func call(plugin: String, method: String, arguments: [JSON], timeoutMs: Int) -> Result<JSON, PluginError> {
+        lock.withLock { seen.append(timeoutMs) }
+        sleepMillis(timeoutMs)
+        return .failure(PluginError(.timeout, "no answer within \(timeoutMs) ms"))
     }
 }

@@ -130,9 +130,24 @@ final class ScriptHost {
         guard let host = core.plugins else { return .failure(ModelError("plugin.\(name): no plugins are configured")) }
         let args: [JSON]
         do { args = try JSON.parse(arg(2)).arrayValue ?? [] } catch { return .failure(ModelError("plugin.\(name).\(method): \(error.description)")) }
-        switch host.call(plugin: name, method: method, arguments: args, timeoutMs: core.pluginTimeoutMs) {
-        case .success(let result): return .success(result == .null ? nil : result.text)
-        case .failure(let e): return .failure(ModelError("plugin.\(name).\(method): \(e.message)"))
+        // The wait is not script work: it does not use scriptTimeoutMs, but it
+        // counts against scriptWallTimeoutMs, so it is cut to what is left of
+        // that (plus a little, so the watchdog's stop lands first and is the
+        // one reported). A stop that comes meanwhile lands as this returns.
+        let outcome: Result<JSON, PluginError>?
+        if let vm {
+            outcome = vm.waiting { left -> Result<JSON, PluginError>? in
+                if left == 0 { return nil }
+                let timeout = left.map { min(core.pluginTimeoutMs, $0 + 50) } ?? core.pluginTimeoutMs
+                return host.call(plugin: name, method: method, arguments: args, timeoutMs: timeout)
+            }
+        } else {
+            outcome = host.call(plugin: name, method: method, arguments: args, timeoutMs: core.pluginTimeoutMs)
+        }
+        switch outcome {
+        case .success(let result)?: return .success(result == .null ? nil : result.text)
+        case .failure(let e)?: return .failure(ModelError("plugin.\(name).\(method): \(e.message)"))
+        case nil: return .failure(ModelError("plugin.\(name).\(method): the call is being stopped"))
         }
     }
 

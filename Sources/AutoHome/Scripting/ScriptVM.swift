@@ -130,6 +130,17 @@ final class ScriptVM {
     /// `home.sleep` from a native of the running call: waits up to `ms`
     /// without using the call's budget; returns early (true) when the call is
     /// being stopped, and the stop lands as the native returns.
+    /// Brackets a native's wait on something other than `home.sleep` (a
+    /// plugin call): the budget does not run meanwhile. `body` gets the
+    /// milliseconds left before the wall limit (nil: no limit applies, 0: the
+    /// call is being stopped) and should not wait longer than that.
+    func waiting<T>(_ body: (Int?) -> T) -> T {
+        guard let raw else { return body(nil) }
+        let left = jsg_wait_begin(raw)
+        defer { jsg_wait_end(raw) }
+        return body(left < 0 ? nil : Int(left))
+    }
+
     @discardableResult
     func sleep(ms: Int) -> Bool {
         guard let raw, ms > 0 else { return false }

@@ -76,6 +76,15 @@ int jsg_invoke(jsg_vm *vm, const char *fn, int argc, const char **argv,
  * native of a guarded call it returns 0 at once. */
 int jsg_sleep(jsg_vm *vm, unsigned ms);
 
+/* For a native that waits on something else (a plugin call) and cannot use
+ * jsg_sleep: between jsg_wait_begin and jsg_wait_end the budget does not run.
+ * jsg_wait_begin returns the milliseconds left before the wall limit (the
+ * native should wait no longer; 0: the call is being stopped, return at once)
+ * or -1 outside a native of a guarded call (then no limit applies). A stop
+ * that comes during the wait lands as the native returns. */
+long jsg_wait_begin(jsg_vm *vm);
+void jsg_wait_end(jsg_vm *vm);
+
 /* True once the running call was told to stop (for natives that wait). */
 int jsg_stop_requested(const jsg_vm *vm);
 
