@@ -1,8 +1,9 @@
 /*
- * h3.c - HTTP/3 on top of one QUIC connection: nghttp3 setup, assembling
- * requests (method, path, two headers, a body capped at max_body) and
- * delivering them to on_request.  The response side is in response.c, the
- * accounting of buffered bodies (and so of flow-control credit) in budget.c.
+ * server_h3.c - the server role's HTTP/3 on one QUIC connection: nghttp3
+ * server setup, assembling requests (method, path, two headers, a body
+ * capped at max_body) and delivering them to on_request.  The response side
+ * is in server_response.c, the accounting of buffered bodies (and so of
+ * flow-control credit) in budget.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +26,7 @@ static void drop_body(cq_stream *st) {
     free(st->body);
     st->body = NULL;
     st->body_len = st->body_cap = st->held = 0;
-    if (n) {
-        c->held -= n;
-        atomic_fetch_sub(&c->srv->held, n);
-        cq_budget_release(c, n);
-    }
+    cq_budget_unhold(c, n);
 }
 
 void cq_request_free(cq_stream *st) {
@@ -44,7 +41,7 @@ void cq_request_free(cq_stream *st) {
 /* notify: tell Swift the stream is gone if it ever saw the request. */
 void cq_stream_free(cq_stream *st, int notify) {
     cq_conn *c = st->conn;
-    cq_server *s = c->srv;
+    cq_server *s = cq_srv(c);
     if (st->prev) st->prev->next = st->next; else c->streams = st->next;
     if (st->next) st->next->prev = st->prev;
     c->nstreams--;
@@ -66,52 +63,29 @@ void cq_stream_free(cq_stream *st, int notify) {
 /* A delivered request whose response has not ended may be silent for a
  * long time; while a connection has one, it sends keep-alive PINGs. */
 void cq_stream_set_open(cq_stream *st, int open) {
-    cq_conn *c = st->conn;
     if (st->open == open) return;
     st->open = open;
-    if (open) c->nopen++; else c->nopen--;
-    if (c->nopen == (size_t)open) cq_conn_keepalive(c); /* 0 -> 1 or 1 -> 0 */
+    cq_conn_set_open(st->conn, open ? 1 : -1);
+}
+
+/* role->conn_free: the connection is going away with its streams. */
+void cq_h3_conn_free(cq_conn *c) {
+    while (c->streams) cq_stream_free(c->streams, 1);
 }
 
 /* ---- request side -------------------------------------------------------- */
 
-/* Bytes nghttp3 has parsed and not kept (framing, headers, control and QPACK
- * streams, dropped body bytes): all their credit back at once. */
+/* Bytes nghttp3 handed back after holding them (QPACK-blocked streams). */
 static void consume(cq_conn *c, int64_t sid, size_t n) {
     ngtcp2_conn_extend_max_stream_offset(c->qc, sid, n);
     cq_budget_release(c, n);
-}
-
-int cq_h3_recv_stream_data(cq_conn *c, int64_t sid, const uint8_t *data, size_t len, int fin) {
-    if (!c->h3) return 0;
-    nghttp3_ssize n = nghttp3_conn_read_stream(c->h3, sid, data, len, fin);
-    if (n < 0) {
-        cq_log(c->srv, 3, "conn %llu: nghttp3_conn_read_stream: %s",
-               (unsigned long long)c->id, nghttp3_strerror((int)n));
-        cq_ccerr_set_app(&c->ccerr, nghttp3_err_infer_quic_app_error_code((int)n));
-        c->ccerr_set = 1;
-        return -1;
-    }
-    consume(c, sid, (size_t)n);
-    if (c->stop_sid >= 0) {
-        /* A 413 was delivered: ask the client to stop sending the rest (RFC
-         * 9114 §4.1.1, H3_NO_ERROR; the response still goes out).  Done here,
-         * not inside nghttp3's callback, as nghttp3 is not re-entrant.  (It
-         * may be another stream than sid: one unblocked by QPACK data.) */
-        int64_t stop = c->stop_sid;
-        c->stop_sid = -1;
-        cq_shutdown_stream_read(c->qc, stop, NGHTTP3_H3_NO_ERROR);
-        nghttp3_conn_shutdown_stream_read(c->h3, stop);
-    }
-    cq_budget_check_jam(c);
-    return 0;
 }
 
 static const char err431[] = "{\"error\": \"request header field too large\"}";
 
 static void deliver(cq_stream *st) {
     cq_conn *c = st->conn;
-    cq_server *s = c->srv;
+    cq_server *s = cq_srv(c);
     if (st->delivered || st->responded || st->rejected) return;
     if (st->hdr_too_large) {
         cq_h3_submit(st, 431, "application/json", NULL, NULL,
@@ -200,7 +174,7 @@ static int cb_recv_data(nghttp3_conn *h3, int64_t sid, const uint8_t *data, size
         cq_budget_release(c, len); /* dropped */
         return 0;
     }
-    size_t max = c->srv->cfg.max_body;
+    size_t max = cq_srv(c)->cfg.max_body;
     if (len > max - st->body_len) {
         /* Over the cap: stop buffering and let Swift answer 413 now; the
          * client is then told to stop sending (cq_h3_recv_stream_data). */
@@ -223,7 +197,8 @@ static int cb_recv_data(nghttp3_conn *h3, int64_t sid, const uint8_t *data, size
     }
     memcpy(st->body + st->body_len, data, len);
     st->body_len += len;
-    cq_budget_hold(st, len);
+    st->held += len;
+    cq_budget_hold(c, len);
     return 0;
 }
 
@@ -280,7 +255,7 @@ int cq_h3_setup(cq_conn *c) {
     };
     if (c->h3) return 0;
     if (ngtcp2_conn_get_streams_uni_left(c->qc) < 3) {
-        cq_log(c->srv, 3, "conn %llu: peer allows < 3 uni streams", (unsigned long long)c->id);
+        cq_log(c->ep, 3, "conn %llu: peer allows < 3 uni streams", (unsigned long long)c->id);
         return -1;
     }
     nghttp3_settings st;
@@ -290,7 +265,7 @@ int cq_h3_setup(cq_conn *c) {
     st.qpack_blocked_streams = 100;
     int rv = nghttp3_conn_server_new(&c->h3, &cb, &st, nghttp3_mem_default(), c);
     if (rv != 0) return -1;
-    nghttp3_conn_set_max_client_streams_bidi(c->h3, c->srv->cfg.max_streams_per_conn);
+    nghttp3_conn_set_max_client_streams_bidi(c->h3, cq_srv(c)->cfg.max_streams_per_conn);
     int64_t ctrl, enc, dec;
     if (ngtcp2_conn_open_uni_stream(c->qc, &ctrl, NULL) != 0 ||
         nghttp3_conn_bind_control_stream(c->h3, ctrl) != 0 ||
