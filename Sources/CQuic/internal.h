@@ -236,6 +236,7 @@ struct cq_conn {
     /* ---- server role part (server_h3.c, server_response.c) */
     cq_stream *streams;
     size_t nstreams;
+    size_t ndelivered;      /* streams in the server's live table */
     int64_t stop_sid;       /* stream to STOP_SENDING once nghttp3 returns */
 };
 
@@ -316,6 +317,8 @@ struct cq_server {
     ngtcp2_callbacks callbacks;   /* cq_callbacks_common + the server's */
     atomic_uint_fast64_t rejected;
     cq_map live;                  /* [ep.mu] (conn id, stream id) -> cq_live */
+    size_t live_per_conn;         /* delivered requests a connection may have
+                                     at once (beyond: 503 + retry-after) */
 };
 
 static inline cq_server *cq_srv(const cq_conn *c) { return (cq_server *)c->role_ctx; }

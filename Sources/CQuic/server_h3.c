@@ -54,6 +54,7 @@ void cq_stream_free(cq_stream *st, int notify) {
         ch = n;
     }
     if (st->delivered) {
+        c->ndelivered--;
         cq_live_del(s, c->id, st->id);
         if (notify && s->cfg.on_stream_closed) s->cfg.on_stream_closed(s->cfg.user, c->id, st->id);
     }
@@ -82,6 +83,10 @@ static void consume(cq_conn *c, int64_t sid, size_t n) {
 }
 
 static const char err431[] = "{\"error\": \"request header field too large\"}";
+/* Like every error of the API (SPEC §5) a JSON body; retry-after because
+ * the condition clears as soon as one of the connection's requests ends. */
+static const char err503[] =
+    "{\"error\": \"too many concurrent requests on this connection; retry shortly\"}";
 
 static void deliver(cq_stream *st) {
     cq_conn *c = st->conn;
@@ -93,12 +98,16 @@ static void deliver(cq_stream *st) {
         cq_request_free(st);
         return;
     }
-    if (cq_live_add(s, c->id, st->id) != 0) {
-        cq_h3_submit(st, 503, NULL, NULL, NULL, NULL, 0, 1);
+    /* The connection's table of delivered requests is full (or its entry
+     * cannot be allocated): answer for Swift, which never sees it. */
+    if (c->ndelivered >= s->live_per_conn || cq_live_add(s, c->id, st->id) != 0) {
+        cq_h3_submit(st, 503, "application/json", "retry-after", "1",
+                     (const uint8_t *)err503, sizeof(err503) - 1, 1);
         cq_request_free(st);
         return;
     }
     st->delivered = 1;
+    c->ndelivered++;
     cq_stream_set_open(st, 1);
     if (st->too_large) c->stop_sid = st->id;
     cq_request req = {

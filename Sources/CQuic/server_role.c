@@ -212,6 +212,16 @@ cq_server *cq_server_new(const cq_config *cfg, char *err, size_t errlen) {
     s->cfg.host = s->host;
     s->cfg.cert_file = s->cert_file;
     s->cfg.key_file = s->key_file;
+    /* QUIC's stream limit already keeps a connection within
+     * max_streams_per_conn requests; the table says so explicitly, so its
+     * size never depends on a peer honouring that limit. */
+    s->live_per_conn = s->cfg.max_streams_per_conn;
+#ifdef CQ_TEST_HOOKS
+    /* Tests/cquic: a smaller table, so the full-table answer can be seen
+     * without 100 concurrent requests.  Not in the product build. */
+    const char *cap = getenv("CQ_TEST_LIVE_PER_CONN");
+    if (cap && atoi(cap) > 0) s->live_per_conn = (size_t)atoi(cap);
+#endif
     cq_callbacks_common(&s->callbacks);
     s->callbacks.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
     s->callbacks.extend_max_remote_streams_bidi = cb_extend_max_remote_streams_bidi;

@@ -84,6 +84,32 @@ def test_certificate_helpers(server):
     assert os.stat(server.dir / "key.pem").st_mode & 0o777 == 0o600
 
 
+def test_full_request_table_answers_503_json(tmp_path):
+    """A connection whose table of delivered requests is full gets 503 with a
+    JSON error and retry-after (SPEC §5: every error is {"error": ...});
+    other connections are unaffected, and the table frees as requests end.
+    (The table holds max_streams_per_conn; the test build shrinks it to 2.)"""
+    s = Server(tmp_path, env={"CQ_TEST_LIVE_PER_CONN": "2"})
+    try:
+        async def go():
+            async with h3("127.0.0.1", s.port) as c, h3("127.0.0.1", s.port) as other:
+                holds = [await c.open_stream("GET", "/hold") for _ in range(2)]
+                r = await c.request("GET", "/ping")
+                assert r.status == 503, (r.status, bytes(r.body))
+                assert r.headers["content-type"] == "application/json"
+                assert r.headers["retry-after"] == "1"
+                assert "too many concurrent requests" in json.loads(r.body)["error"]
+                assert r.headers["content-length"] == str(len(r.body))
+                assert (await other.request("GET", "/ping")).status == 200
+                c.cancel(holds[0])
+                async def freed():
+                    return (await c.request("GET", "/ping")).status == 200
+                assert await eventually(freed)
+        run(go())
+    finally:
+        assert s.stop() == 0, s.log()
+
+
 # ---------------------------------------------------------------- bodies
 
 def test_upload_1mib_echoed_intact(server):
