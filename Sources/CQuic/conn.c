@@ -149,6 +149,20 @@ void cq_conn_set_open(cq_conn *c, int delta) {
     if (c->nopen == (delta > 0 ? 1u : 0u)) keepalive(c); /* 0 -> 1 or 1 -> 0 */
 }
 
+/* A stream error (RFC 9114 §8): RESET_STREAM and STOP_SENDING with the
+ * HTTP/3 error code; nghttp3 forgets the stream's pending I/O; the role
+ * drops what it holds for it.  Not from inside an nghttp3 callback. */
+void cq_conn_stream_error(cq_conn *c, int64_t sid, uint64_t h3_error) {
+    cq_shutdown_stream_read(c->qc, sid, h3_error);
+    cq_shutdown_stream_write(c->qc, sid, h3_error);
+    if (c->h3) {
+        nghttp3_conn_shutdown_stream_read(c->h3, sid);
+        nghttp3_conn_shutdown_stream_write(c->h3, sid);
+    }
+    if (c->role->stream_error) c->role->stream_error(c, sid);
+    cq_conn_mark_dirty(c);
+}
+
 void cq_conn_mark_dirty(cq_conn *c) {
     if (c->dirty) return;
     c->dirty = 1;

@@ -122,6 +122,9 @@ typedef struct cq_role {
      * credit is back: the role's follow-up that must not run inside nghttp3
      * callbacks (nghttp3 is not re-entrant).  May be NULL. */
     void (*after_read)(cq_conn *c);
+    /* The endpoint reset stream sid as a stream error (cq_conn_stream_error):
+     * drop whatever the role holds for it.  May be NULL. */
+    void (*stream_error)(cq_conn *c, int64_t sid);
     /* The connection is being freed: release the role's stream state (and
      * tell the application about streams it knew). */
     void (*conn_free)(cq_conn *c);
@@ -227,6 +230,8 @@ struct cq_conn {
     /* receive budget (budget.c) */
     uint64_t credit;        /* connection credit granted - bytes released */
     uint64_t held;          /* body bytes buffered by the role */
+    uint64_t rx_body;       /* body bytes nghttp3 handed to the role (its
+                               recv_data adds them), for credit accounting */
     int starved;            /* waiting in ep->starved for more credit */
     struct cq_conn *starved_next;
     struct cq_conn *next, *prev;  /* ep->conns */
@@ -237,7 +242,7 @@ struct cq_conn {
     cq_stream *streams;
     size_t nstreams;
     size_t ndelivered;      /* streams in the server's live table */
-    int64_t stop_sid;       /* stream to STOP_SENDING once nghttp3 returns */
+    int stop_pending;       /* some stream has stop_code set */
 };
 
 /* quic_cb.c: the callbacks every connection needs, whatever its role; a
@@ -266,6 +271,7 @@ void cq_conn_fail_app(cq_conn *c, uint64_t app_error); /* ... with an HTTP/3 err
 void cq_conn_free(cq_conn *c);
 void cq_conn_mark_dirty(cq_conn *c);
 void cq_conn_set_open(cq_conn *c, int delta); /* +1/-1 open exchanges: keep-alive */
+void cq_conn_stream_error(cq_conn *c, int64_t sid, uint64_t h3_error); /* reset both ways */
 
 /* budget.c: connection receive credit (request bodies on a server,
  * response bodies on a client: whatever the role buffers) */
@@ -293,6 +299,7 @@ struct cq_stream {
     size_t body_len, body_cap;
     size_t held;            /* body bytes whose connection credit is not returned */
     int too_large, hdr_too_large, delivered, rejected;
+    uint64_t stop_code;     /* STOP_SENDING with this once nghttp3 returns (0: none) */
     /* response */
     int responded, ended;
     int open;               /* delivered and the response not ended: keep alive */
@@ -331,6 +338,8 @@ int cq_tls_session_new(cq_server *s, cq_conn *c);
 /* server_h3.c */
 int cq_h3_setup(cq_conn *c);
 void cq_h3_conn_free(cq_conn *c);
+void cq_h3_after_read(cq_conn *c);
+void cq_h3_stream_error(cq_conn *c, int64_t sid);
 void cq_stream_free(cq_stream *st, int notify);
 void cq_request_free(cq_stream *st);
 void cq_stream_set_open(cq_stream *st, int open);

@@ -78,8 +78,22 @@ static int cb_recv_stream_data(ngtcp2_conn *qc, uint32_t flags, int64_t sid,
     (void)qc; (void)offset; (void)stream_user;
     cq_conn *c = user;
     if (!c->h3) return 0;
+    uint64_t body_before = c->rx_body;
     nghttp3_ssize n = nghttp3_conn_read_stream(c->h3, sid, data, len,
                                                (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
+    if (n == NGHTTP3_ERR_MALFORMED_HTTP_MESSAGING && ngtcp2_is_bidi_stream(sid)) {
+        /* A message that breaks HTTP's rules (content-length not matching
+         * the DATA frames) is a stream error of type H3_MESSAGE_ERROR (RFC
+         * 9114 §4.1.2), not a connection error: the other requests of this
+         * connection go on.  nghttp3 returned no count, so give back the
+         * credit of every byte of this chunk it did not hand over as body. */
+        cq_log(c->ep, 3, "conn %llu stream %lld: malformed message, resetting the stream",
+               (unsigned long long)c->id, (long long)sid);
+        uint64_t body = c->rx_body - body_before;
+        cq_budget_release(c, len > body ? len - (size_t)body : 0);
+        cq_conn_stream_error(c, sid, NGHTTP3_H3_MESSAGE_ERROR);
+        return 0;
+    }
     if (n < 0) {
         cq_log(c->ep, 3, "conn %llu: nghttp3_conn_read_stream: %s",
                (unsigned long long)c->id, nghttp3_strerror((int)n));

@@ -74,6 +74,58 @@ void cq_h3_conn_free(cq_conn *c) {
     while (c->streams) cq_stream_free(c->streams, 1);
 }
 
+/* role->stream_error: the stream was reset; nothing of it is delivered
+ * any more, and its body's credit comes back now. */
+void cq_h3_stream_error(cq_conn *c, int64_t sid) {
+    cq_stream *st = cq_stream_find(c, sid);
+    if (!st) return;
+    st->rejected = 1;
+    st->stop_code = 0;
+    cq_request_free(st);
+}
+
+/* Asks the client to stop sending a request's body (done once nghttp3 has
+ * returned: it is not re-entrant). */
+static void stop_later(cq_stream *st, uint64_t code) {
+    st->stop_code = code;
+    st->conn->stop_pending = 1;
+}
+
+/* role->after_read: after nghttp3 has read a stream's data, the follow-ups
+ * that must not run inside nghttp3's callbacks. */
+void cq_h3_after_read(cq_conn *c) {
+    if (c->stop_pending) {
+        /* A 413 (H3_NO_ERROR, RFC 9114 §4.1.1: the response still goes out)
+         * or a 400 for a malformed request (H3_MESSAGE_ERROR).  (It may be
+         * another stream than the one just read: one unblocked by QPACK
+         * data.) */
+        c->stop_pending = 0;
+        for (cq_stream *st = c->streams; st; st = st->next) {
+            if (!st->stop_code) continue;
+            cq_shutdown_stream_read(c->qc, st->id, st->stop_code);
+            nghttp3_conn_shutdown_stream_read(c->h3, st->id);
+            st->stop_code = 0;
+        }
+    }
+    if (cq_budget_jammed(c)) {
+        /* Reject the newest half-sent request so the others can complete
+         * (RFC 9114 §4.1.1: H3_REQUEST_REJECTED, nothing was processed, the
+         * client may retry). */
+        cq_stream *newest = NULL;
+        size_t n = 0;
+        for (cq_stream *st = c->streams; st; st = st->next) {
+            if (!st->held || st->delivered || st->rejected) continue;
+            n++;
+            if (!newest || st->id > newest->id) newest = st;
+        }
+        if (n < 2) return;
+        cq_log(c->ep, 3, "conn %llu: body budget full, rejecting stream %lld",
+               (unsigned long long)c->id, (long long)newest->id);
+        atomic_fetch_add(&cq_srv(c)->rejected, 1);
+        cq_conn_stream_error(c, newest->id, NGHTTP3_H3_REQUEST_REJECTED); /* frees its body */
+    }
+}
+
 /* ---- request side -------------------------------------------------------- */
 
 /* Bytes nghttp3 handed back after holding them (QPACK-blocked streams). */
@@ -109,7 +161,7 @@ static void deliver(cq_stream *st) {
     st->delivered = 1;
     c->ndelivered++;
     cq_stream_set_open(st, 1);
-    if (st->too_large) c->stop_sid = st->id;
+    if (st->too_large) stop_later(st, NGHTTP3_H3_NO_ERROR);
     cq_request req = {
         .conn_id = c->id,
         .stream_id = st->id,
@@ -177,6 +229,7 @@ static int cb_recv_data(nghttp3_conn *h3, int64_t sid, const uint8_t *data, size
     (void)h3;
     cq_conn *c = user;
     cq_stream *st = stream_user;
+    c->rx_body += len;
     /* Stream credit at once; the connection's waits until the body is freed. */
     ngtcp2_conn_extend_max_stream_offset(c->qc, sid, len);
     if (!st || st->too_large || st->rejected || st->delivered || st->responded) {
@@ -215,6 +268,40 @@ static int cb_deferred_consume(nghttp3_conn *h3, int64_t sid, size_t n, void *us
                                void *stream_user) {
     (void)h3; (void)stream_user;
     consume(user, sid, n);
+    return 0;
+}
+
+/* nghttp3 has checked the header section (pseudo-headers present and
+ * well-formed, content-length a number, :path "/..." or "*" for http(s)).
+ * What it lets through and we cannot serve is still a malformed request to
+ * us (RFC 9114 §4.3.1): :path not starting with "/" (also "*", and any path
+ * under a non-http scheme, which nghttp3 does not check) and CONNECT, which
+ * opens a tunnel we do not offer.  A 400 says why (RFC 9114 §4.1.2 allows a
+ * response before closing the stream), then STOP_SENDING H3_MESSAGE_ERROR
+ * if a body is still coming.  Only this stream is affected. */
+static const char err400_path[] = "{\"error\": \"malformed request: :path must start with /\"}";
+static const char err400_connect[] = "{\"error\": \"malformed request: CONNECT is not supported\"}";
+
+static int cb_end_headers(nghttp3_conn *h3, int64_t sid, int fin, void *user, void *stream_user) {
+    (void)h3; (void)sid; (void)user;
+    cq_stream *st = stream_user;
+    if (!st || st->hdr_too_large) return 0; /* 431 at delivery */
+    const char *err = NULL;
+    size_t errlen = 0;
+    if (st->method && strcmp(st->method, "CONNECT") == 0) {
+        err = err400_connect;
+        errlen = sizeof(err400_connect) - 1;
+    } else if (!st->path || st->path[0] != '/') {
+        err = err400_path;
+        errlen = sizeof(err400_path) - 1;
+    }
+    if (!err) return 0;
+    cq_log(st->conn->ep, 3, "conn %llu stream %lld: %s", (unsigned long long)st->conn->id,
+           (long long)st->id, err);
+    st->rejected = 1;
+    cq_h3_submit(st, 400, "application/json", NULL, NULL, (const uint8_t *)err, errlen, 1);
+    cq_request_free(st);
+    if (!fin) stop_later(st, NGHTTP3_H3_MESSAGE_ERROR);
     return 0;
 }
 
@@ -259,6 +346,7 @@ int cq_h3_setup(cq_conn *c) {
         .begin_headers = cb_begin_headers,
         .recv_header = cb_recv_header,
         .stop_sending = cb_stop_sending,
+        .end_headers = cb_end_headers,
         .end_stream = cb_end_stream,
         .reset_stream = cb_reset_stream,
     };

@@ -55,8 +55,6 @@ static int cb_extend_max_remote_streams_bidi(ngtcp2_conn *qc, uint64_t max_strea
     return 0;
 }
 
-static void server_after_read(cq_conn *c);
-
 static void server_accept(cq_endpoint *ep, void *ctx, const cq_dgram *d,
                           const ngtcp2_version_cid *vc, int unsupported);
 
@@ -64,53 +62,16 @@ static const cq_role server_role = {
     .name = "server",
     .accept = server_accept,
     .h3_setup = cq_h3_setup,
-    .after_read = server_after_read,
+    .after_read = cq_h3_after_read,
+    .stream_error = cq_h3_stream_error,
     .conn_free = server_conn_free,
 };
-
-/* After nghttp3 has read a stream's data: the follow-ups that must not run
- * inside nghttp3's callbacks. */
-static void server_after_read(cq_conn *c) {
-    if (c->stop_sid >= 0) {
-        /* A 413 was delivered: ask the client to stop sending the rest (RFC
-         * 9114 §4.1.1, H3_NO_ERROR; the response still goes out).  (It may
-         * be another stream than the one just read: one unblocked by QPACK
-         * data.) */
-        int64_t stop = c->stop_sid;
-        c->stop_sid = -1;
-        cq_shutdown_stream_read(c->qc, stop, NGHTTP3_H3_NO_ERROR);
-        nghttp3_conn_shutdown_stream_read(c->h3, stop);
-    }
-    if (cq_budget_jammed(c)) {
-        /* Reject the newest half-sent request so the others can complete
-         * (RFC 9114 §4.1.1: H3_REQUEST_REJECTED, nothing was processed, the
-         * client may retry). */
-        cq_stream *newest = NULL;
-        size_t n = 0;
-        for (cq_stream *st = c->streams; st; st = st->next) {
-            if (!st->held || st->delivered || st->rejected) continue;
-            n++;
-            if (!newest || st->id > newest->id) newest = st;
-        }
-        if (n < 2) return;
-        cq_log(c->ep, 3, "conn %llu: body budget full, rejecting stream %lld",
-               (unsigned long long)c->id, (long long)newest->id);
-        newest->rejected = 1;
-        atomic_fetch_add(&cq_srv(c)->rejected, 1);
-        cq_shutdown_stream_read(c->qc, newest->id, NGHTTP3_H3_REQUEST_REJECTED);
-        cq_shutdown_stream_write(c->qc, newest->id, NGHTTP3_H3_REQUEST_REJECTED);
-        nghttp3_conn_shutdown_stream_read(c->h3, newest->id);
-        nghttp3_conn_shutdown_stream_write(c->h3, newest->id);
-        cq_request_free(newest); /* releases its body's credit */
-    }
-}
 
 static cq_conn *server_conn_new(cq_server *s, const ngtcp2_pkt_hd *hd, const cq_dgram *d) {
     cq_endpoint *ep = &s->ep;
     cq_conn *c = cq_conn_alloc(ep, &server_role, s, (struct sockaddr *)d->local, d->locallen,
                                (struct sockaddr *)d->remote, d->remotelen);
     if (!c) return NULL;
-    c->stop_sid = -1;
 
     ngtcp2_cid scid;
     scid.datalen = CQ_SCIDLEN;
