@@ -330,7 +330,7 @@ void cq_conn_write(cq_conn *c) {
         sent += (size_t)n;
         if (sent >= quantum) break;
     }
-    ngtcp2_conn_update_pkt_tx_time(c->qc, ts);
+    cq_update_pkt_tx_time(c->qc, ts);
 }
 
 void cq_conn_on_expiry(cq_conn *c) {

@@ -43,6 +43,16 @@ def test_ping_ipv4_and_ipv6(server):
     run(go())
 
 
+def test_first_request_on_fresh_connections(server):
+    """A request sent right after the handshake is answered (it used to
+    wait ~21 ms for a pacing timer on ngtcp2 0.x; see compat.h).  Time is
+    only printed: first_request.py is the measurement."""
+    from first_request import measure, report
+    rows = run(measure(server.port, 5))
+    report(rows, "test: ")
+    assert all(r[2] == 200 and r[3] == 200 for r in rows), rows
+
+
 def test_ipv4_only_socket(tmp_path):
     s = Server(tmp_path, "--host", "127.0.0.1")
     try:
