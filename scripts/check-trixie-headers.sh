@@ -100,7 +100,8 @@ if [ -f "$LIB/libngtcp2.a" ] && [ -f "$LIB/libnghttp3.a" ] && [ -f "$LIB/libngtc
     OUT="$HERE/.build-cquic"
     mkdir -p "$OUT"
     # Static ngtcp2/nghttp3 1.x from Debian 13; GnuTLS from the host (same ABI).
-    gcc -O1 -g "${CFLAGS[@]}" -o "$OUT/echo_server_trixie" "$HERE"/Sources/CQuic/*.c \
+    # -DCQ_TEST_HOOKS as in Tests/cquic/Makefile: the harness build's knobs.
+    gcc -O1 -g "${CFLAGS[@]}" -DCQ_TEST_HOOKS -o "$OUT/echo_server_trixie" "$HERE"/Sources/CQuic/*.c \
         "$HERE/Tests/cquic/echo_server.c" "$LIB/libngtcp2_crypto_gnutls.a" "$LIB/libngtcp2.a" \
         "$LIB/libnghttp3.a" -lgnutls -pthread
     say "linked ${OUT#$HERE/}/echo_server_trixie against the Debian 13 static libraries"

@@ -136,7 +136,10 @@ public final class TokenStore: @unchecked Sendable {
     public func authorize(_ authorization: String?, for access: Access) throws(HTTPError) -> TokenInfo? {
         if access == .open || access == .registration { return lookup(authorization: authorization) }
         guard authorization != nil else {
-            throw HTTPError.unauthorized("missing token: send \"Authorization: Bearer <token>\"")
+            // nghttp3 drops a header whose value starts or ends with a space
+            // (RFC 9110 §5.5) before we see it, so "absent" may be "malformed".
+            throw HTTPError.unauthorized("no usable Authorization header: send \"Authorization: Bearer <token>\" " +
+                                         "(HTTP/3 drops a header value that starts or ends with a space)")
         }
         guard let info = lookup(authorization: authorization) else { throw HTTPError.unauthorized("unknown or malformed token") }
         guard info.grants(access) else {

@@ -47,6 +47,20 @@ public struct Request: Sendable {
     /// The path without the query, as sent (percent-escapes still in place).
     public var path: String
     public var query: [String: String]
+
+    /// The path as log lines may show it. A registration id is a device's
+    /// credential (SPEC §5: never in a log line, at any level): the segment
+    /// after /v1/event/ and /v1/actions/, and any long hex segment anywhere,
+    /// keeps its first 4 characters only ("/v1/event/3f2a…").
+    public var loggablePath: String {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for i in parts.indices {
+            let afterCredentialRoute = i >= 3 && parts[i - 2] == "v1" && (parts[i - 1] == "event" || parts[i - 1] == "actions")
+            let longHex = parts[i].utf8.count >= 16 && parts[i].utf8.allSatisfy { isHexDigit($0) }
+            if (afterCredentialRoute || longHex) && !parts[i].isEmpty { parts[i] = String(parts[i].prefix(4)) + "…" }
+        }
+        return parts.joined(separator: "/")
+    }
     public var authorization: String?
     public var contentType: String?
     public var body: [UInt8]
@@ -191,4 +205,8 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
     }
 
     public static func notFound(_ what: String) -> HTTPError { HTTPError(404, what) }
+}
+
+private func isHexDigit(_ c: UInt8) -> Bool {
+    (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46)
 }

@@ -119,9 +119,9 @@ public final class Router: @unchecked Sendable {
 
     private func finish(_ request: Request, _ response: Response, _ sink: ResponseSink) {
         if response.status >= 500 {
-            Log.warn("\(request.method) \(request.path) → \(response.status) \(String(decoding: response.body, as: UTF8.self))")
+            Log.warn("\(request.method) \(request.loggablePath) → \(response.status) \(String(decoding: response.body, as: UTF8.self))")
         } else {
-            Log.debug("\(request.method) \(request.path) → \(response.status)")
+            Log.debug("\(request.method) \(request.loggablePath) → \(response.status)")
         }
         sink.respond(request.exchange, response, endStream: true)
     }

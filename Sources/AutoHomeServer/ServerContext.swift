@@ -96,12 +96,12 @@ public final class ServerContext: @unchecked Sendable {
 /// naming the parameter, never a lookup.
 enum Check {
     static func deviceId(_ s: String, field: String = "id") throws(HTTPError) -> String {
-        guard Identifiers.isValidId(s) else { throw HTTPError(400, "invalid device id \"\(s)\": must match [A-Za-z0-9._-]{1,64}", field: field) }
+        guard Identifiers.isValidId(s) else { throw HTTPError(400, "invalid device id \"\(s)\": \(Identifiers.idRule)", field: field) }
         return s
     }
 
     static func groupId(_ s: String) throws(HTTPError) -> String {
-        guard Identifiers.isValidId(s) else { throw HTTPError(400, "invalid group id \"\(s)\": must match [A-Za-z0-9._-]{1,64}", field: "id") }
+        guard Identifiers.isValidId(s) else { throw HTTPError(400, "invalid group id \"\(s)\": \(Identifiers.idRule)", field: "id") }
         return s
     }
 

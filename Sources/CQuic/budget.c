@@ -22,7 +22,7 @@
 #include "internal.h"
 
 static uint64_t target(const cq_conn *c) {
-    uint64_t t = c->held + CQ_CREDIT_HEADROOM, max = c->srv->cfg.max_conn_body_buffer;
+    uint64_t t = c->held + CQ_CREDIT_HEADROOM, max = c->ep->cfg.max_conn_recv_buffer;
     return t < max ? t : max;
 }
 
@@ -30,10 +30,10 @@ static uint64_t target(const cq_conn *c) {
  * the floor regardless); floor_only when others are queued ahead of it.
  * Returns 1 when c has its target. */
 static int grant(cq_conn *c, int floor_only) {
-    cq_server *s = c->srv;
+    cq_endpoint *s = c->ep;
     uint64_t want = target(c), total = atomic_load(&s->credit), add;
     if (c->credit >= want) return 1;
-    uint64_t room = total < s->cfg.max_total_body_buffer ? s->cfg.max_total_body_buffer - total : 0;
+    uint64_t room = total < s->cfg.max_total_recv_buffer ? s->cfg.max_total_recv_buffer - total : 0;
     add = floor_only ? 0 : want - c->credit;
     if (add > room) add = room;
     if (c->credit + add < CQ_CREDIT_FLOOR) add = CQ_CREDIT_FLOOR - c->credit; /* want >= floor */
@@ -47,7 +47,7 @@ static int grant(cq_conn *c, int floor_only) {
 }
 
 static void enqueue(cq_conn *c) {
-    cq_server *s = c->srv;
+    cq_endpoint *s = c->ep;
     if (c->starved) return;
     c->starved = 1;
     c->starved_next = NULL;
@@ -56,7 +56,7 @@ static void enqueue(cq_conn *c) {
 }
 
 static void dequeue(cq_conn *c) {
-    cq_server *s = c->srv;
+    cq_endpoint *s = c->ep;
     if (!c->starved) return;
     cq_conn **pp = &s->starved, *prev = NULL;
     while (*pp != c) {
@@ -76,13 +76,13 @@ static void balance(cq_conn *c) {
     if (c->state != CQ_ACTIVE || !c->h3) return;
     /* Queue behind connections already waiting, so a busy client releasing
      * and re-filling cannot keep the total to itself. */
-    int behind = c->srv->starved && !c->starved;
+    int behind = c->ep->starved && !c->starved;
     if (!grant(c, behind || c->starved)) enqueue(c);
 }
 
 void cq_budget_conn_init(cq_conn *c) {
     c->credit = CQ_CREDIT_INIT; /* initial_max_data, see conn.c */
-    atomic_fetch_add(&c->srv->credit, c->credit);
+    atomic_fetch_add(&c->ep->credit, c->credit);
 }
 
 /* HTTP/3 is up (1-RTT keys, transport parameters committed): the first
@@ -91,17 +91,24 @@ void cq_budget_conn_start(cq_conn *c) { balance(c); }
 
 void cq_budget_conn_free(cq_conn *c) {
     dequeue(c);
-    atomic_fetch_sub(&c->srv->credit, c->credit);
-    atomic_fetch_sub(&c->srv->held, c->held);
+    atomic_fetch_sub(&c->ep->credit, c->credit);
+    atomic_fetch_sub(&c->ep->held, c->held);
     c->credit = c->held = 0;
 }
 
-void cq_budget_hold(cq_stream *st, size_t n) {
-    cq_conn *c = st->conn;
-    st->held += n;
+/* The role keeps n more body bytes (and tracks them per stream itself). */
+void cq_budget_hold(cq_conn *c, size_t n) {
     c->held += n;
-    atomic_fetch_add(&c->srv->held, n);
+    atomic_fetch_add(&c->ep->held, n);
     balance(c);
+}
+
+/* The role freed n body bytes it had kept with cq_budget_hold. */
+void cq_budget_unhold(cq_conn *c, size_t n) {
+    if (!n) return;
+    c->held -= n;
+    atomic_fetch_sub(&c->ep->held, n);
+    cq_budget_release(c, n);
 }
 
 /* n bytes the peer sent are no longer in our memory.  (Stream-level credit
@@ -109,12 +116,12 @@ void cq_budget_hold(cq_stream *st, size_t n) {
 void cq_budget_release(cq_conn *c, size_t n) {
     if (!n) return;
     c->credit = n < c->credit ? c->credit - n : 0;
-    atomic_fetch_sub(&c->srv->credit, n);
+    atomic_fetch_sub(&c->ep->credit, n);
     balance(c);
 }
 
 /* Network thread, once per loop turn: top up the waiting, oldest first. */
-void cq_budget_run(cq_server *s) {
+void cq_budget_run(cq_endpoint *s) {
     while (s->starved) {
         cq_conn *c = s->starved;
         if (c->state == CQ_ACTIVE && !grant(c, 0)) return;
@@ -123,28 +130,11 @@ void cq_budget_run(cq_server *s) {
 }
 
 /* The peer has (almost) no credit left and we may not give more, so only a
- * finished request would free some; with two or more half-sent bodies none
- * may ever finish.  Reject the newest so the others can complete (RFC 9114
- * §4.1.1: H3_REQUEST_REJECTED, nothing was processed, the client may retry). */
-void cq_budget_check_jam(cq_conn *c) {
-    cq_server *s = c->srv;
-    if (c->state != CQ_ACTIVE || c->credit - c->held >= CQ_CREDIT_JAM) return;
-    if (c->credit < s->cfg.max_conn_body_buffer && !c->starved) return;
-    cq_stream *newest = NULL;
-    size_t n = 0;
-    for (cq_stream *st = c->streams; st; st = st->next) {
-        if (!st->held || st->delivered || st->rejected) continue;
-        n++;
-        if (!newest || st->id > newest->id) newest = st;
-    }
-    if (n < 2) return;
-    cq_log(s, 3, "conn %llu: body budget full, rejecting stream %lld",
-           (unsigned long long)c->id, (long long)newest->id);
-    newest->rejected = 1;
-    atomic_fetch_add(&s->rejected, 1);
-    cq_shutdown_stream_read(c->qc, newest->id, NGHTTP3_H3_REQUEST_REJECTED);
-    cq_shutdown_stream_write(c->qc, newest->id, NGHTTP3_H3_REQUEST_REJECTED);
-    nghttp3_conn_shutdown_stream_read(c->h3, newest->id);
-    nghttp3_conn_shutdown_stream_write(c->h3, newest->id);
-    cq_request_free(newest); /* releases its body's credit */
+ * finished exchange would free some; with two or more half-sent bodies none
+ * may ever finish.  The role then rejects one (server_h3.c: the newest
+ * request, H3_REQUEST_REJECTED) so the others can complete. */
+int cq_budget_jammed(cq_conn *c) {
+    cq_endpoint *s = c->ep;
+    if (c->state != CQ_ACTIVE || c->credit - c->held >= CQ_CREDIT_JAM) return 0;
+    return c->credit >= s->cfg.max_conn_recv_buffer || c->starved;
 }

@@ -128,6 +128,23 @@ static inline void cq_params_set_odcid(ngtcp2_transport_params *p, const ngtcp2_
 #endif
 }
 
+/* ---- pacing before the first RTT sample.  ngtcp2 0.x paces the packets
+ * sent before any RTT sample at cwnd / initial_rtt (333 ms): the server's
+ * first flight (~1 KB) then pushes the next send ~21 ms out, and our first
+ * 1-RTT packets (HANDSHAKE_DONE and the first response) wait for that timer
+ * although the client's ACK has long given a ~0.1 ms RTT.  1.x assumes 1 ms
+ * instead.  So on 0.x the first flight is not paced (it is bounded by the
+ * congestion window and the anti-amplification limit anyway): the bytes
+ * stay counted and are paced with the first real RTT at the next call. */
+static inline void cq_update_pkt_tx_time(ngtcp2_conn *c, ngtcp2_tstamp ts) {
+#if !CQ_NGTCP2_V1
+    ngtcp2_conn_stat cs;
+    ngtcp2_conn_get_conn_stat(c, &cs);
+    if (cs.first_rtt_sample_ts == UINT64_MAX) return;
+#endif
+    ngtcp2_conn_update_pkt_tx_time(c, ts);
+}
+
 /* Connection-level receive credit (budget.c) relies on behaviour shared by
  * both generations: settings.max_window = 0 turns window auto-tuning off,
  * and MAX_DATA goes out once the unsent increase exceeds a fraction (1/2 in

@@ -1,7 +1,10 @@
 /*
- * conn.c - one QUIC connection: creation, reading packets, writing packets
- * (pulling HTTP/3 data out of nghttp3), timers and the closing / draining
- * periods.  The ngtcp2 callbacks are in quic_cb.c.
+ * conn.c - the endpoint side of one QUIC connection, whatever its role:
+ * creation helpers, reading packets, writing packets (pulling HTTP/3 data
+ * out of nghttp3, which works the same for a server and a client), timers,
+ * keep-alive and the closing / draining periods.  The ngtcp2 callbacks
+ * shared by all roles are in quic_cb.c; a role creates the ngtcp2
+ * connection itself (server_role.c: ngtcp2_conn_server_new).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +27,18 @@ static void log_printf(void *user, const char *fmt, ...) {
 
 /* ---- lifecycle --------------------------------------------------------- */
 
-cq_conn *cq_conn_new(cq_server *s, const ngtcp2_pkt_hd *hd,
-                     const struct sockaddr *local, socklen_t locallen,
-                     const struct sockaddr *remote, socklen_t remotelen) {
+/* The endpoint part of a new connection; the role then creates the ngtcp2
+ * connection (server or client), its TLS session, registers its ids and
+ * calls cq_conn_attach. */
+cq_conn *cq_conn_alloc(cq_endpoint *ep, const cq_role *role, void *role_ctx,
+                       const struct sockaddr *local, socklen_t locallen,
+                       const struct sockaddr *remote, socklen_t remotelen) {
     cq_conn *c = calloc(1, sizeof(*c));
     if (!c) return NULL;
-    c->srv = s;
-    c->id = ++s->next_conn_id;
+    c->ep = ep;
+    c->role = role;
+    c->role_ctx = role_ctx;
+    c->id = ++ep->next_conn_id;
     memcpy(&c->local, local, locallen);
     memcpy(&c->remote, remote, remotelen);
     c->locallen = locallen;
@@ -39,110 +47,127 @@ cq_conn *cq_conn_new(cq_server *s, const ngtcp2_pkt_hd *hd,
     cq_ccerr_default(&c->ccerr);
     c->conn_ref.get_conn = get_conn;
     c->conn_ref.user_data = c;
-    c->stop_sid = -1;
+    return c;
+}
 
-    ngtcp2_cid scid;
-    scid.datalen = CQ_SCIDLEN;
-    do {
-        if (cq_random(scid.data, scid.datalen) != 0) goto fail;
-    } while (cq_map_get(&s->cids, scid.data, scid.datalen));
+ngtcp2_path cq_conn_path(cq_conn *c) {
+    ngtcp2_path path = {
+        .local = {.addr = (ngtcp2_sockaddr *)&c->local, .addrlen = c->locallen},
+        .remote = {.addr = (ngtcp2_sockaddr *)&c->remote, .addrlen = c->remotelen},
+    };
+    return path;
+}
 
-    ngtcp2_settings st;
-    ngtcp2_settings_default(&st);
-    st.initial_ts = cq_now();
-    if (s->ngtcp2_log) st.log_printf = log_printf;
+void cq_conn_settings(cq_conn *c, ngtcp2_settings *st) {
+    cq_endpoint *ep = c->ep;
+    ngtcp2_settings_default(st);
+    st->initial_ts = cq_now();
+    if (ep->ngtcp2_log) st->log_printf = log_printf;
     /* Stream windows auto-tune up to this.  The connection window must not:
      * budget.c grants every byte of it, within the body budgets. */
-    st.max_stream_window = 8u << 20;
-    st.max_window = 0;
-    st.handshake_timeout = (uint64_t)s->cfg.handshake_timeout_ms * NGTCP2_MILLISECONDS;
+    st->max_stream_window = 8u << 20;
+    st->max_window = 0;
+    st->handshake_timeout = (uint64_t)ep->cfg.handshake_timeout_ms * NGTCP2_MILLISECONDS;
+}
 
-    ngtcp2_transport_params p;
-    ngtcp2_transport_params_default(&p);
-    p.initial_max_stream_data_bidi_local = 256u << 10;
-    p.initial_max_stream_data_bidi_remote = 2u << 20;
-    p.initial_max_stream_data_uni = 256u << 10;
-    p.initial_max_data = CQ_CREDIT_INIT; /* budget.c extends it at once */
-    p.initial_max_streams_bidi = s->cfg.max_streams_per_conn;
-    p.initial_max_streams_uni = 8;  /* control + 2 QPACK, and some slack */
-    p.max_idle_timeout = (uint64_t)s->cfg.idle_timeout_ms * NGTCP2_MILLISECONDS;
-    p.active_connection_id_limit = 4;
-    cq_params_set_odcid(&p, &hd->dcid);
+void cq_conn_params(cq_conn *c, ngtcp2_transport_params *p, uint64_t max_streams_bidi) {
+    ngtcp2_transport_params_default(p);
+    p->initial_max_stream_data_bidi_local = 256u << 10;
+    p->initial_max_stream_data_bidi_remote = 2u << 20;
+    p->initial_max_stream_data_uni = 256u << 10;
+    p->initial_max_data = CQ_CREDIT_INIT; /* budget.c extends it at once */
+    p->initial_max_streams_bidi = max_streams_bidi;
+    p->initial_max_streams_uni = 8;  /* control + 2 QPACK, and some slack */
+    p->max_idle_timeout = (uint64_t)c->ep->cfg.idle_timeout_ms * NGTCP2_MILLISECONDS;
+    p->active_connection_id_limit = 4;
+}
 
-    ngtcp2_path path = {
-        .local = {.addr = (ngtcp2_sockaddr *)&c->local, .addrlen = locallen},
-        .remote = {.addr = (ngtcp2_sockaddr *)&c->remote, .addrlen = remotelen},
-    };
-    int rv = ngtcp2_conn_server_new(&c->qc, &hd->scid, &scid, &path, hd->version,
-                                    &cq_callbacks, &st, &p, NULL, c);
-    if (rv != 0) {
-        cq_log(s, 1, "ngtcp2_conn_server_new: %s", ngtcp2_strerror(rv));
-        goto fail;
-    }
-    if (cq_tls_session_new(c) != 0) goto fail;
-    ngtcp2_conn_set_tls_native_handle(c->qc, c->tls);
-
-    /* Our id, and the client's original DCID (its Initials retransmitted
-     * before it learns our id still carry that one). */
-    if (cq_conn_add_cid(c, &scid) != 0 || cq_conn_add_cid(c, &hd->dcid) != 0) goto fail;
-    if (cq_map_put(&s->byid, &c->id, sizeof(c->id), c) != 0) goto fail;
-    c->next = s->conns;
-    if (s->conns) s->conns->prev = c;
-    s->conns = c;
-    s->nconns++;
+/* The connection is complete (ngtcp2 connection, TLS session, ids
+ * registered): it joins the endpoint's list, its id table and the budget. */
+int cq_conn_attach(cq_conn *c) {
+    cq_endpoint *ep = c->ep;
+    if (cq_map_put(&ep->byid, &c->id, sizeof(c->id), c) != 0) return -1;
+    c->next = ep->conns;
+    if (ep->conns) ep->conns->prev = c;
+    ep->conns = c;
+    ep->nconns++;
     cq_budget_conn_init(c);
-    cq_log(s, 3, "conn %llu: new from %s", (unsigned long long)c->id, c->peer);
-    return c;
-fail:
+    cq_log(ep, 3, "conn %llu: new from %s", (unsigned long long)c->id, c->peer);
+    return 0;
+}
+
+/* A connection that failed half way through its creation, before attach. */
+void cq_conn_discard(cq_conn *c) {
     for (size_t i = 0; i < c->ncids; i++)
-        cq_map_del(&s->cids, c->cids[i].data, c->cids[i].datalen);
+        if (cq_map_get(&c->ep->cids, c->cids[i].data, c->cids[i].datalen) == c)
+            cq_map_del(&c->ep->cids, c->cids[i].data, c->cids[i].datalen);
     if (c->qc) ngtcp2_conn_del(c->qc);
     if (c->tls) gnutls_deinit(c->tls);
     free(c->cids);
     free(c);
-    return NULL;
 }
 
 void cq_conn_free(cq_conn *c) {
-    cq_server *s = c->srv;
+    cq_endpoint *ep = c->ep;
     c->state = CQ_DEAD; /* no more credit grants or dirty marks while we unwind */
-    while (c->streams) cq_stream_free(c->streams, 1);
+    if (c->role && c->role->conn_free) c->role->conn_free(c);
     cq_budget_conn_free(c);
     for (size_t i = 0; i < c->ncids; i++)
-        if (cq_map_get(&s->cids, c->cids[i].data, c->cids[i].datalen) == c)
-            cq_map_del(&s->cids, c->cids[i].data, c->cids[i].datalen);
-    cq_map_del(&s->byid, &c->id, sizeof(c->id));
-    if (c->prev) c->prev->next = c->next; else s->conns = c->next;
+        if (cq_map_get(&ep->cids, c->cids[i].data, c->cids[i].datalen) == c)
+            cq_map_del(&ep->cids, c->cids[i].data, c->cids[i].datalen);
+    cq_map_del(&ep->byid, &c->id, sizeof(c->id));
+    if (c->prev) c->prev->next = c->next; else ep->conns = c->next;
     if (c->next) c->next->prev = c->prev;
-    s->nconns--;
+    ep->nconns--;
+    if (c->keepalive) atomic_fetch_sub(&ep->nkeepalive, 1);
     if (c->h3) nghttp3_conn_del(c->h3);
     if (c->qc) ngtcp2_conn_del(c->qc);
     if (c->tls) gnutls_deinit(c->tls);
-    cq_log(s, 3, "conn %llu: freed", (unsigned long long)c->id);
+    cq_log(ep, 3, "conn %llu: freed", (unsigned long long)c->id);
     free(c->closebuf);
     free(c->cids);
     free(c);
 }
 
-/* Keep-alive PINGs while a response is open (see cq_stream_set_open), at
- * half the negotiated idle timeout so one lost PING is survivable. */
-void cq_conn_keepalive(cq_conn *c) {
+/* Keep-alive PINGs while an exchange is open (server: a delivered request
+ * whose response has not ended, see cq_stream_set_open), at half the
+ * negotiated idle timeout so one lost PING is survivable. */
+static void keepalive(cq_conn *c) {
     int want = c->nopen > 0 && c->state == CQ_ACTIVE;
     if (want == c->keepalive) return;
     c->keepalive = want;
-    uint64_t idle = (uint64_t)c->srv->cfg.idle_timeout_ms * NGTCP2_MILLISECONDS;
+    uint64_t idle = (uint64_t)c->ep->cfg.idle_timeout_ms * NGTCP2_MILLISECONDS;
     const ngtcp2_transport_params *rp = ngtcp2_conn_get_remote_transport_params(c->qc);
     if (rp && rp->max_idle_timeout && rp->max_idle_timeout < idle) idle = rp->max_idle_timeout;
     cq_set_keep_alive(c->qc, want ? idle / 2 : 0);
-    if (want) atomic_fetch_add(&c->srv->nkeepalive, 1); else atomic_fetch_sub(&c->srv->nkeepalive, 1);
+    if (want) atomic_fetch_add(&c->ep->nkeepalive, 1); else atomic_fetch_sub(&c->ep->nkeepalive, 1);
     if (c->state == CQ_ACTIVE) cq_conn_mark_dirty(c); /* the expiry changed */
+}
+
+void cq_conn_set_open(cq_conn *c, int delta) {
+    c->nopen += (size_t)(ssize_t)delta;
+    if (c->nopen == (delta > 0 ? 1u : 0u)) keepalive(c); /* 0 -> 1 or 1 -> 0 */
+}
+
+/* A stream error (RFC 9114 §8): RESET_STREAM and STOP_SENDING with the
+ * HTTP/3 error code; nghttp3 forgets the stream's pending I/O; the role
+ * drops what it holds for it.  Not from inside an nghttp3 callback. */
+void cq_conn_stream_error(cq_conn *c, int64_t sid, uint64_t h3_error) {
+    cq_shutdown_stream_read(c->qc, sid, h3_error);
+    cq_shutdown_stream_write(c->qc, sid, h3_error);
+    if (c->h3) {
+        nghttp3_conn_shutdown_stream_read(c->h3, sid);
+        nghttp3_conn_shutdown_stream_write(c->h3, sid);
+    }
+    if (c->role->stream_error) c->role->stream_error(c, sid);
+    cq_conn_mark_dirty(c);
 }
 
 void cq_conn_mark_dirty(cq_conn *c) {
     if (c->dirty) return;
     c->dirty = 1;
-    c->dirty_next = c->srv->dirty;
-    c->srv->dirty = c;
+    c->dirty_next = c->ep->dirty;
+    c->ep->dirty = c;
 }
 
 /* ---- closing ----------------------------------------------------------- */
@@ -173,7 +198,7 @@ static void start_closing(cq_conn *c) {
     c->state = CQ_CLOSING;
     /* RFC 9000 §10.2: stay at least three PTOs to answer stragglers. */
     c->close_deadline = now + 3 * ngtcp2_conn_get_pto(c->qc);
-    cq_udp_send(c->srv, &ps.path.local, &ps.path.remote, c->closebuf, c->closelen);
+    cq_udp_send(c->ep, &ps.path.local, &ps.path.remote, c->closebuf, c->closelen);
 }
 
 void cq_conn_fail(cq_conn *c, int liberr) {
@@ -184,7 +209,17 @@ void cq_conn_fail(cq_conn *c, int liberr) {
             cq_ccerr_set_liberr(&c->ccerr, liberr);
         c->ccerr_set = 1;
     }
-    cq_log(c->srv, 3, "conn %llu: closing: %s", (unsigned long long)c->id, ngtcp2_strerror(liberr));
+    cq_log(c->ep, 3, "conn %llu: closing: %s", (unsigned long long)c->id, ngtcp2_strerror(liberr));
+    start_closing(c);
+}
+
+void cq_conn_fail_app(cq_conn *c, uint64_t app_error) {
+    if (!c->ccerr_set) {
+        cq_ccerr_set_app(&c->ccerr, app_error);
+        c->ccerr_set = 1;
+    }
+    cq_log(c->ep, 3, "conn %llu: closing: HTTP/3 error 0x%llx", (unsigned long long)c->id,
+           (unsigned long long)app_error);
     start_closing(c);
 }
 
@@ -195,7 +230,7 @@ void cq_conn_resend_close(cq_conn *c) {
     if ((c->close_rx & (c->close_rx - 1)) != 0) return;
     ngtcp2_addr la = {.addr = (ngtcp2_sockaddr *)&c->local, .addrlen = c->locallen};
     ngtcp2_addr ra = {.addr = (ngtcp2_sockaddr *)&c->remote, .addrlen = c->remotelen};
-    cq_udp_send(c->srv, &la, &ra, c->closebuf, c->closelen);
+    cq_udp_send(c->ep, &la, &ra, c->closebuf, c->closelen);
 }
 
 void cq_conn_close_now(cq_conn *c) {
@@ -209,16 +244,17 @@ void cq_conn_close_now(cq_conn *c) {
 
 /* ---- I/O --------------------------------------------------------------- */
 
-void cq_conn_read(cq_conn *c, const struct sockaddr *local, socklen_t locallen,
-                  const struct sockaddr *remote, socklen_t remotelen,
-                  const uint8_t *data, size_t len) {
+void cq_conn_read(cq_conn *c, const cq_dgram *d) {
+    const struct sockaddr *local = (const struct sockaddr *)d->local;
+    const struct sockaddr *remote = (const struct sockaddr *)d->remote;
+    socklen_t locallen = d->locallen, remotelen = d->remotelen;
     ngtcp2_path path = {
         .local = {.addr = (ngtcp2_sockaddr *)local, .addrlen = locallen},
         .remote = {.addr = (ngtcp2_sockaddr *)remote, .addrlen = remotelen},
     };
     ngtcp2_pkt_info pi;
     memset(&pi, 0, sizeof(pi));
-    int rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, data, len, cq_now());
+    int rv = ngtcp2_conn_read_pkt(c->qc, &path, &pi, d->data, d->len, cq_now());
     if (rv == 0) {
         /* Remember the latest path for resending CONNECTION_CLOSE. */
         memcpy(&c->local, local, locallen);
@@ -260,9 +296,7 @@ void cq_conn_write(cq_conn *c) {
         if (c->h3 && ngtcp2_conn_get_max_data_left(c->qc)) {
             nvec = nghttp3_conn_writev_stream(c->h3, &sid, &fin, vec, 16);
             if (nvec < 0) {
-                cq_ccerr_set_app(&c->ccerr, nghttp3_err_infer_quic_app_error_code((int)nvec));
-                c->ccerr_set = 1;
-                start_closing(c);
+                cq_conn_fail_app(c, nghttp3_err_infer_quic_app_error_code((int)nvec));
                 return;
             }
         }
@@ -292,11 +326,11 @@ void cq_conn_write(cq_conn *c) {
             return;
         }
         if (n == 0) break;
-        cq_udp_send(c->srv, &ps.path.local, &ps.path.remote, buf, (size_t)n);
+        cq_udp_send(c->ep, &ps.path.local, &ps.path.remote, buf, (size_t)n);
         sent += (size_t)n;
         if (sent >= quantum) break;
     }
-    ngtcp2_conn_update_pkt_tx_time(c->qc, ts);
+    cq_update_pkt_tx_time(c->qc, ts);
 }
 
 void cq_conn_on_expiry(cq_conn *c) {
@@ -309,7 +343,7 @@ void cq_conn_on_expiry(cq_conn *c) {
     int rv = ngtcp2_conn_handle_expiry(c->qc, now);
     if (rv == NGTCP2_ERR_IDLE_CLOSE || rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
         /* Idle: the peer is gone; a CONNECTION_CLOSE would reach nobody. */
-        cq_log(c->srv, 3, "conn %llu: %s", (unsigned long long)c->id, ngtcp2_strerror(rv));
+        cq_log(c->ep, 3, "conn %llu: %s", (unsigned long long)c->id, ngtcp2_strerror(rv));
         c->state = CQ_DEAD;
         return;
     }

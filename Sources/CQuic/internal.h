@@ -1,8 +1,29 @@
 /*
  * internal.h - structures shared by the CQuic C files (not seen by Swift).
  *
+ * CQuic is two layers:
+ *
+ *   ENDPOINT (endpoint.c, udp.c, conn.c, quic_cb.c, budget.c, map.c)
+ *     One UDP socket, the epoll loop, ngtcp2 timers, the eventfd wake-up,
+ *     the cross-thread command queue, the connection tables (by connection
+ *     id and by our conn id), the dirty list, and each connection's QUIC
+ *     life: reading and writing packets (pulling HTTP/3 bytes out of
+ *     nghttp3), expiry, closing and draining, keep-alive, receive credit.
+ *     The endpoint knows no HTTP semantics and no TLS role.
+ *
+ *   ROLES (a cq_role table each)
+ *     server (server_role.c, server_tls.c, server_h3.c, server_response.c,
+ *     server_api.c): accepting connections (client Initials, Version
+ *     Negotiation, refusal), the TLS server session, nghttp3 server side,
+ *     request assembly and delivery, responses, the thread-safe response
+ *     API (cq_respond & co.) and its "live" table.
+ *     A client role (connect, TLS client session, send requests, stream
+ *     responses) plugs in the same way: its own cq_role, its own command
+ *     apply functions, its own per-connection stream state; it reuses the
+ *     endpoint and conn code as they are.
+ *
  * Ownership: everything below belongs to the network thread, except the
- * fields marked [mu], which any thread may touch while holding srv->mu.
+ * fields marked [mu], which any thread may touch while holding ep->mu.
  */
 #ifndef CQ_INTERNAL_H
 #define CQ_INTERNAL_H
@@ -31,6 +52,14 @@
 #define CQ_CREDIT_HEADROOM (256u << 10) /* kept ahead of what is buffered */
 #define CQ_CREDIT_JAM (16u << 10)       /* less room than this: the peer is stuck */
 
+typedef struct cq_endpoint cq_endpoint;
+typedef struct cq_conn cq_conn;
+typedef struct cq_stream cq_stream;
+
+/* ===================================================================== */
+/* utilities                                                              */
+/* ===================================================================== */
+
 /* ---- small hash map: byte keys up to 24 bytes -> pointer (map.c) */
 typedef struct cq_map_ent {
     struct cq_map_ent *next;
@@ -52,6 +81,116 @@ void *cq_map_get(const cq_map *m, const void *key, size_t keylen);
 int cq_map_put(cq_map *m, const void *key, size_t keylen, void *val);
 void *cq_map_del(cq_map *m, const void *key, size_t keylen);
 
+uint64_t cq_now(void);
+void cq_log(cq_endpoint *ep, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ===================================================================== */
+/* endpoint                                                               */
+/* ===================================================================== */
+
+/* One datagram as it arrived (endpoint.c hands it to conns and roles). */
+typedef struct cq_dgram {
+    uint8_t *data;
+    size_t len;
+    struct sockaddr_storage *remote, *local;
+    socklen_t remotelen, locallen;
+} cq_dgram;
+
+/* ---- cross-thread command: a role allocates one (its own struct with this
+ * header first), fills it and posts it; the network thread calls apply and
+ * then free()s it.  Dropped (freed without apply) when the endpoint stops. */
+typedef struct cq_cmd {
+    struct cq_cmd *next;
+    void (*apply)(cq_endpoint *ep, struct cq_cmd *cmd);
+} cq_cmd;
+
+/* ---- what a role plugs into the endpoint.  Every connection carries the
+ * role it was created by (c->role, c->role_ctx), so one endpoint could hold
+ * client and server connections side by side. */
+typedef struct cq_role {
+    const char *name;
+    /* A datagram whose Destination Connection ID is none of ours (server:
+     * maybe a client Initial), or of a version we do not speak
+     * (unsupported = 1).  Only the endpoint's acceptor gets these. */
+    void (*accept)(cq_endpoint *ep, void *ctx, const cq_dgram *d, const ngtcp2_version_cid *vc,
+                   int unsupported);
+    /* The connection may speak HTTP/3 now (keys and the peer's transport
+     * parameters are known): create nghttp3 and its control streams.  0/-1. */
+    int (*h3_setup)(cq_conn *c);
+    /* After nghttp3 has read stream data (quic_cb.c) and the parsed bytes'
+     * credit is back: the role's follow-up that must not run inside nghttp3
+     * callbacks (nghttp3 is not re-entrant).  May be NULL. */
+    void (*after_read)(cq_conn *c);
+    /* The endpoint reset stream sid as a stream error (cq_conn_stream_error):
+     * drop whatever the role holds for it.  May be NULL. */
+    void (*stream_error)(cq_conn *c, int64_t sid);
+    /* The connection is being freed: release the role's stream state (and
+     * tell the application about streams it knew). */
+    void (*conn_free)(cq_conn *c);
+} cq_role;
+
+/* Transport settings an endpoint applies to all its connections. */
+typedef struct cq_ep_config {
+    uint32_t idle_timeout_ms;
+    uint32_t handshake_timeout_ms;
+    size_t max_conn_recv_buffer;   /* receive credit cap per connection (budget.c) */
+    size_t max_total_recv_buffer;  /* ... and over all connections */
+    cq_log_cb on_log;
+    void *user;
+} cq_ep_config;
+
+struct cq_endpoint {
+    cq_ep_config cfg;
+    int fd, family, epfd, evfd;
+    uint16_t port;
+    cq_map cids;   /* connection id bytes -> cq_conn */
+    cq_map byid;   /* conn id (8 bytes) -> cq_conn */
+    cq_conn *conns;
+    size_t nconns;
+    cq_conn *dirty;
+    uint64_t next_conn_id;
+    uint8_t *rxbuf;
+    int ngtcp2_log;
+    /* who gets datagrams for unknown connection ids (NULL: nobody) */
+    const cq_role *acceptor;
+    void *acceptor_ctx;
+    /* receive budget (budget.c); atomics only so stats can be read anywhere */
+    atomic_uint_fast64_t credit, held, rx_bytes, nkeepalive;
+    cq_conn *starved, *starved_tail; /* FIFO: topped up in order */
+    /* cross-thread part */
+    pthread_mutex_t mu;
+    cq_cmd *cmd_head, *cmd_tail; /* [mu] */
+    atomic_int stopping;
+    int stopped;                 /* [mu] no more commands accepted */
+};
+
+/* endpoint.c */
+int cq_ep_init(cq_endpoint *ep, const cq_ep_config *cfg, const char *host, uint16_t port,
+               char *err, size_t errlen);
+void cq_ep_free(cq_endpoint *ep);   /* frees every connection too; not while running */
+int cq_ep_run(cq_endpoint *ep);     /* the loop, until cq_ep_stop */
+void cq_ep_stop(cq_endpoint *ep);   /* any thread, async-signal-safe */
+void cq_ep_wake(cq_endpoint *ep);   /* any thread, async-signal-safe */
+/* The command queue.  A role checks its own [mu] state and posts in one
+ * critical section, so what a caller was told matches what gets applied. */
+void cq_ep_lock(cq_endpoint *ep);
+void cq_ep_unlock(cq_endpoint *ep);
+void cq_ep_post_locked(cq_endpoint *ep, cq_cmd *cmd); /* caller then wakes */
+
+/* udp.c */
+int cq_udp_open(cq_endpoint *ep, const char *host, uint16_t port, char *err, size_t errlen);
+ssize_t cq_udp_recv(cq_endpoint *ep, uint8_t *buf, size_t buflen,
+                    struct sockaddr_storage *remote, socklen_t *remotelen,
+                    struct sockaddr_storage *local, socklen_t *locallen);
+void cq_udp_send(cq_endpoint *ep, const ngtcp2_addr *local, const ngtcp2_addr *remote,
+                 const uint8_t *data, size_t len);
+void cq_addr_text(const struct sockaddr *sa, char *out, size_t outlen);
+
+/* ===================================================================== */
+/* connection (endpoint side)                                             */
+/* ===================================================================== */
+
 /* ---- one chunk of response body, kept until nghttp3 reports it acked */
 typedef struct cq_chunk {
     struct cq_chunk *next;
@@ -59,10 +198,98 @@ typedef struct cq_chunk {
     uint8_t data[];
 } cq_chunk;
 
-typedef struct cq_conn cq_conn;
+enum { CQ_ACTIVE, CQ_CLOSING, CQ_DRAINING, CQ_DEAD };
+
+struct cq_conn {
+    /* ---- endpoint part (conn.c, quic_cb.c, budget.c) */
+    cq_endpoint *ep;
+    const cq_role *role;
+    void *role_ctx;         /* the role's object (server: cq_server) */
+    uint64_t id;
+    int state;
+    ngtcp2_conn *qc;
+    nghttp3_conn *h3;       /* created by role->h3_setup */
+    gnutls_session_t tls;   /* created by the role (server or client session) */
+    ngtcp2_crypto_conn_ref conn_ref;
+    struct sockaddr_storage local, remote;
+    socklen_t locallen, remotelen;
+    char peer[64];
+    cq_ccerr ccerr;
+    int ccerr_set;
+    /* every connection id of ours that maps to this conn in ep->cids */
+    ngtcp2_cid *cids;
+    size_t ncids, capcids;
+    /* closing period: the CONNECTION_CLOSE packet resent on incoming packets */
+    uint8_t *closebuf;
+    size_t closelen;
+    unsigned close_rx;
+    uint64_t close_deadline;
+    uint64_t expiry;
+    size_t nopen;           /* exchanges that may stay silent a long time (keep-alive) */
+    int keepalive;          /* keep-alive timer armed */
+    /* receive budget (budget.c) */
+    uint64_t credit;        /* connection credit granted - bytes released */
+    uint64_t held;          /* body bytes buffered by the role */
+    uint64_t rx_body;       /* body bytes nghttp3 handed to the role (its
+                               recv_data adds them), for credit accounting */
+    int starved;            /* waiting in ep->starved for more credit */
+    struct cq_conn *starved_next;
+    struct cq_conn *next, *prev;  /* ep->conns */
+    struct cq_conn *dirty_next;   /* ep->dirty: needs a write pass */
+    int dirty;
+
+    /* ---- server role part (server_h3.c, server_response.c) */
+    cq_stream *streams;
+    size_t nstreams;
+    size_t ndelivered;      /* streams in the server's live table */
+    int stop_pending;       /* some stream has stop_code set */
+};
+
+/* quic_cb.c: the callbacks every connection needs, whatever its role; a
+ * role adds its own (recv_client_initial, recv_retry ...) on a copy. */
+void cq_callbacks_common(ngtcp2_callbacks *cb);
+int cq_conn_add_cid(cq_conn *c, const ngtcp2_cid *cid);
+void cq_conn_del_cid(cq_conn *c, const ngtcp2_cid *cid);
+
+/* conn.c */
+cq_conn *cq_conn_alloc(cq_endpoint *ep, const cq_role *role, void *role_ctx,
+                       const struct sockaddr *local, socklen_t locallen,
+                       const struct sockaddr *remote, socklen_t remotelen);
+void cq_conn_settings(cq_conn *c, ngtcp2_settings *st); /* endpoint's defaults */
+void cq_conn_params(cq_conn *c, ngtcp2_transport_params *p, uint64_t max_streams_bidi);
+ngtcp2_path cq_conn_path(cq_conn *c);
+int cq_conn_attach(cq_conn *c);      /* into the endpoint's tables and list */
+void cq_conn_discard(cq_conn *c);    /* undo a cq_conn_alloc that never attached */
+void cq_conn_read(cq_conn *c, const cq_dgram *d);
+void cq_conn_write(cq_conn *c);
+void cq_conn_on_expiry(cq_conn *c);
+void cq_conn_resend_close(cq_conn *c);
+void cq_conn_close_now(cq_conn *c);  /* endpoint stop: send CONNECTION_CLOSE */
+void cq_conn_update_expiry(cq_conn *c);
+void cq_conn_fail(cq_conn *c, int liberr); /* enter the closing period */
+void cq_conn_fail_app(cq_conn *c, uint64_t app_error); /* ... with an HTTP/3 error */
+void cq_conn_free(cq_conn *c);
+void cq_conn_mark_dirty(cq_conn *c);
+void cq_conn_set_open(cq_conn *c, int delta); /* +1/-1 open exchanges: keep-alive */
+void cq_conn_stream_error(cq_conn *c, int64_t sid, uint64_t h3_error); /* reset both ways */
+
+/* budget.c: connection receive credit (request bodies on a server,
+ * response bodies on a client: whatever the role buffers) */
+void cq_budget_conn_init(cq_conn *c);
+void cq_budget_conn_start(cq_conn *c);
+void cq_budget_conn_free(cq_conn *c);
+void cq_budget_hold(cq_conn *c, size_t n);
+void cq_budget_unhold(cq_conn *c, size_t n);
+void cq_budget_release(cq_conn *c, size_t n);
+int cq_budget_jammed(cq_conn *c);
+void cq_budget_run(cq_endpoint *ep);
+
+/* ===================================================================== */
+/* server role                                                            */
+/* ===================================================================== */
 
 /* ---- one request stream */
-typedef struct cq_stream {
+struct cq_stream {
     struct cq_stream *next, *prev;
     cq_conn *conn;
     int64_t id;
@@ -72,6 +299,7 @@ typedef struct cq_stream {
     size_t body_len, body_cap;
     size_t held;            /* body bytes whose connection credit is not returned */
     int too_large, hdr_too_large, delivered, rejected;
+    uint64_t stop_code;     /* STOP_SENDING with this once nghttp3 returns (0: none) */
     /* response */
     int responded, ended;
     int open;               /* delivered and the response not ended: keep alive */
@@ -79,59 +307,7 @@ typedef struct cq_stream {
     size_t head_acked;      /* bytes of head already acked */
     cq_chunk *send;         /* next chunk to hand to nghttp3 (NULL: none) */
     size_t send_off;
-} cq_stream;
-
-enum { CQ_ACTIVE, CQ_CLOSING, CQ_DRAINING, CQ_DEAD };
-
-struct cq_conn {
-    cq_server *srv;
-    uint64_t id;
-    int state;
-    ngtcp2_conn *qc;
-    nghttp3_conn *h3;
-    gnutls_session_t tls;
-    ngtcp2_crypto_conn_ref conn_ref;
-    struct sockaddr_storage local, remote;
-    socklen_t locallen, remotelen;
-    char peer[64];
-    cq_ccerr ccerr;
-    int ccerr_set;
-    /* every connection id of ours that maps to this conn in srv->cids */
-    ngtcp2_cid *cids;
-    size_t ncids, capcids;
-    /* closing period: the CONNECTION_CLOSE packet resent on incoming packets */
-    uint8_t *closebuf;
-    size_t closelen;
-    unsigned close_rx;
-    uint64_t close_deadline;
-    uint64_t expiry;
-    cq_stream *streams;
-    size_t nstreams;
-    size_t nopen;           /* streams with open set */
-    int keepalive;          /* keep-alive timer armed */
-    int64_t stop_sid;       /* stream to STOP_SENDING once nghttp3 returns */
-    /* receive budget (budget.c) */
-    uint64_t credit;        /* connection credit granted - bytes released */
-    uint64_t held;          /* sum of the streams' held */
-    int starved;            /* waiting in srv->starved for more credit */
-    struct cq_conn *starved_next;
-    struct cq_conn *next, *prev;  /* srv->conns */
-    struct cq_conn *dirty_next;   /* srv->dirty: needs a write pass */
-    int dirty;
 };
-
-/* ---- cross-thread command (queue.c) */
-enum { CQ_CMD_RESPOND, CQ_CMD_WRITE, CQ_CMD_END };
-
-typedef struct cq_cmd {
-    struct cq_cmd *next;
-    int type, status, end;
-    uint64_t conn_id;
-    int64_t stream_id;
-    char *ctype, *hname, *hvalue; /* point into data[] after the body, or NULL */
-    size_t len;
-    uint8_t data[];
-} cq_cmd;
 
 /* [mu] what any thread may know about a delivered stream */
 typedef struct cq_live {
@@ -140,109 +316,46 @@ typedef struct cq_live {
 } cq_live;
 
 struct cq_server {
+    cq_endpoint ep;
     cq_config cfg;
     char *host, *cert_file, *key_file;
-    int fd, family, epfd, evfd;
-    uint16_t port;
     gnutls_certificate_credentials_t cred;
     gnutls_priority_t prio;
-    cq_map cids;   /* connection id bytes -> cq_conn */
-    cq_map byid;   /* conn id (8 bytes) -> cq_conn */
-    cq_conn *conns;
-    size_t nconns;
-    cq_conn *dirty;
-    uint64_t next_conn_id;
-    uint8_t *rxbuf;
-    int ngtcp2_log;
-    /* receive budget (budget.c); atomics only so cq_server_stat can read */
-    atomic_uint_fast64_t credit, held, rejected, rx_bytes, nkeepalive;
-    cq_conn *starved, *starved_tail; /* FIFO: topped up in order */
-    /* cross-thread part */
-    pthread_mutex_t mu;
-    cq_cmd *cmd_head, *cmd_tail; /* [mu] */
-    cq_map live;                 /* [mu] (conn id, stream id) -> cq_live */
-    atomic_int stopping;
-    int stopped;                 /* [mu] no more commands accepted */
+    ngtcp2_callbacks callbacks;   /* cq_callbacks_common + the server's */
+    atomic_uint_fast64_t rejected;
+    cq_map live;                  /* [ep.mu] (conn id, stream id) -> cq_live */
+    size_t live_per_conn;         /* delivered requests a connection may have
+                                     at once (beyond: 503 + retry-after) */
 };
 
-/* util */
-uint64_t cq_now(void);
-void cq_log(cq_server *s, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void cq_live_key(uint8_t key[16], uint64_t conn_id, int64_t stream_id);
+static inline cq_server *cq_srv(const cq_conn *c) { return (cq_server *)c->role_ctx; }
 
-/* udp.c */
-int cq_udp_open(cq_server *s, char *err, size_t errlen);
-ssize_t cq_udp_recv(cq_server *s, uint8_t *buf, size_t buflen,
-                    struct sockaddr_storage *remote, socklen_t *remotelen,
-                    struct sockaddr_storage *local, socklen_t *locallen);
-void cq_udp_send(cq_server *s, const ngtcp2_addr *local, const ngtcp2_addr *remote,
-                 const uint8_t *data, size_t len);
-void cq_addr_text(const struct sockaddr *sa, char *out, size_t outlen);
+/* server_tls.c */
+int cq_tls_init(cq_server *s, char *err, size_t errlen);
+void cq_tls_free(cq_server *s);
+int cq_tls_session_new(cq_server *s, cq_conn *c);
 
-/* dispatch.c */
-void cq_dispatch(cq_server *s, uint8_t *data, size_t len,
-                 struct sockaddr_storage *remote, socklen_t remotelen,
-                 struct sockaddr_storage *local, socklen_t locallen);
-
-/* quic_cb.c */
-extern const ngtcp2_callbacks cq_callbacks;
-
-/* conn.c */
-cq_conn *cq_conn_new(cq_server *s, const ngtcp2_pkt_hd *hd,
-                     const struct sockaddr *local, socklen_t locallen,
-                     const struct sockaddr *remote, socklen_t remotelen);
-void cq_conn_read(cq_conn *c, const struct sockaddr *local, socklen_t locallen,
-                  const struct sockaddr *remote, socklen_t remotelen,
-                  const uint8_t *data, size_t len);
-void cq_conn_write(cq_conn *c);
-void cq_conn_on_expiry(cq_conn *c);
-void cq_conn_resend_close(cq_conn *c);
-void cq_conn_close_now(cq_conn *c);  /* server stop: send CONNECTION_CLOSE */
-void cq_conn_update_expiry(cq_conn *c);
-void cq_conn_fail(cq_conn *c, int liberr); /* enter the closing period */
-void cq_conn_free(cq_conn *c);
-void cq_conn_mark_dirty(cq_conn *c);
-void cq_conn_keepalive(cq_conn *c);
-int cq_conn_add_cid(cq_conn *c, const ngtcp2_cid *cid);
-void cq_conn_del_cid(cq_conn *c, const ngtcp2_cid *cid);
-
-/* budget.c */
-void cq_budget_conn_init(cq_conn *c);
-void cq_budget_conn_start(cq_conn *c);
-void cq_budget_conn_free(cq_conn *c);
-void cq_budget_hold(cq_stream *st, size_t n);
-void cq_budget_release(cq_conn *c, size_t n);
-void cq_budget_check_jam(cq_conn *c);
-void cq_budget_run(cq_server *s);
-
-/* h3.c */
+/* server_h3.c */
 int cq_h3_setup(cq_conn *c);
-int cq_h3_recv_stream_data(cq_conn *c, int64_t sid, const uint8_t *data,
-                           size_t len, int fin);
+void cq_h3_conn_free(cq_conn *c);
+void cq_h3_after_read(cq_conn *c);
+void cq_h3_stream_error(cq_conn *c, int64_t sid);
 void cq_stream_free(cq_stream *st, int notify);
 void cq_request_free(cq_stream *st);
 void cq_stream_set_open(cq_stream *st, int open);
 cq_stream *cq_stream_find(cq_conn *c, int64_t sid);
 
-/* response.c */
+/* server_response.c */
 int cq_h3_submit(cq_stream *st, int status, const char *ctype, const char *hname,
                  const char *hvalue, const uint8_t *body, size_t len, int end);
 int cq_h3_append(cq_stream *st, const uint8_t *data, size_t len, int end);
 int cq_h3_acked_stream_data(nghttp3_conn *h3, int64_t sid, uint64_t n, void *user,
                             void *stream_user);
 
-/* queue.c */
-void cq_queue_run(cq_server *s);
-void cq_queue_drop_all(cq_server *s);
+/* server_api.c */
+void cq_live_free_all(cq_server *s);
 int cq_live_add(cq_server *s, uint64_t conn_id, int64_t sid);
 void cq_live_del(cq_server *s, uint64_t conn_id, int64_t sid);
 void cq_live_acked(cq_server *s, uint64_t conn_id, int64_t sid, size_t n);
-void cq_wake(cq_server *s);
-
-/* tls.c */
-int cq_tls_init(cq_server *s, char *err, size_t errlen);
-void cq_tls_free(cq_server *s);
-int cq_tls_session_new(cq_conn *c);
 
 #endif /* CQ_INTERNAL_H */

@@ -1,8 +1,11 @@
 /*
- * quic_cb.c - the ngtcp2 callbacks of a server connection: connection-id
- * bookkeeping (every id we issue must route to its connection), and the
- * glue that hands stream events to nghttp3 (h3.c).
+ * quic_cb.c - the ngtcp2 callbacks every connection has, whatever its role:
+ * connection-id bookkeeping (every id we issue must route to its
+ * connection), crypto glue, and handing stream events to nghttp3 (which
+ * then calls the role's nghttp3 callbacks).  A role copies this table and
+ * adds what only it needs (server_role.c: recv_client_initial).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -17,7 +20,7 @@ int cq_conn_add_cid(cq_conn *c, const ngtcp2_cid *cid) {
         c->cids = n;
         c->capcids = cap;
     }
-    if (cq_map_put(&c->srv->cids, cid->data, cid->datalen, c) != 0) return -1;
+    if (cq_map_put(&c->ep->cids, cid->data, cid->datalen, c) != 0) return -1;
     c->cids[c->ncids++] = *cid;
     return 0;
 }
@@ -26,8 +29,8 @@ void cq_conn_del_cid(cq_conn *c, const ngtcp2_cid *cid) {
     for (size_t i = 0; i < c->ncids; i++) {
         if (ngtcp2_cid_eq(&c->cids[i], cid)) {
             /* Only remove the mapping if it is still ours. */
-            if (cq_map_get(&c->srv->cids, cid->data, cid->datalen) == c)
-                cq_map_del(&c->srv->cids, cid->data, cid->datalen);
+            if (cq_map_get(&c->ep->cids, cid->data, cid->datalen) == c)
+                cq_map_del(&c->ep->cids, cid->data, cid->datalen);
             c->cids[i] = c->cids[--c->ncids];
             return;
         }
@@ -50,7 +53,7 @@ static int cb_get_new_cid(ngtcp2_conn *qc, ngtcp2_cid *cid, uint8_t *token,
     if (cq_random(token, NGTCP2_STATELESS_RESET_TOKENLEN) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
     do {
         if (cq_random(cid->data, cidlen) != 0) return NGTCP2_ERR_CALLBACK_FAILURE;
-    } while (cq_map_get(&c->srv->cids, cid->data, cidlen));
+    } while (cq_map_get(&c->ep->cids, cid->data, cidlen));
     return cq_conn_add_cid(c, cid) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
 }
 
@@ -62,18 +65,48 @@ static int cb_remove_cid(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user) {
 
 static int cb_recv_tx_key(ngtcp2_conn *qc, cq_level level, void *user) {
     (void)qc;
-    /* 1-RTT keys exist: the client's transport parameters are known, so
+    cq_conn *c = user;
+    /* 1-RTT keys exist: the peer's transport parameters are known, so
      * HTTP/3 can open its control and QPACK streams. */
     if (level != CQ_LEVEL_1RTT) return 0;
-    return cq_h3_setup(user) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+    return c->role->h3_setup(c) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
 }
 
 static int cb_recv_stream_data(ngtcp2_conn *qc, uint32_t flags, int64_t sid,
                                uint64_t offset, const uint8_t *data, size_t len,
                                void *user, void *stream_user) {
     (void)qc; (void)offset; (void)stream_user;
-    return cq_h3_recv_stream_data(user, sid, data, len, (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0) == 0
-               ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+    cq_conn *c = user;
+    if (!c->h3) return 0;
+    uint64_t body_before = c->rx_body;
+    nghttp3_ssize n = nghttp3_conn_read_stream(c->h3, sid, data, len,
+                                               (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
+    if (n == NGHTTP3_ERR_MALFORMED_HTTP_MESSAGING && ngtcp2_is_bidi_stream(sid)) {
+        /* A message that breaks HTTP's rules (content-length not matching
+         * the DATA frames) is a stream error of type H3_MESSAGE_ERROR (RFC
+         * 9114 §4.1.2), not a connection error: the other requests of this
+         * connection go on.  nghttp3 returned no count, so give back the
+         * credit of every byte of this chunk it did not hand over as body. */
+        cq_log(c->ep, 3, "conn %llu stream %lld: malformed message, resetting the stream",
+               (unsigned long long)c->id, (long long)sid);
+        uint64_t body = c->rx_body - body_before;
+        cq_budget_release(c, len > body ? len - (size_t)body : 0);
+        cq_conn_stream_error(c, sid, NGHTTP3_H3_MESSAGE_ERROR);
+        return 0;
+    }
+    if (n < 0) {
+        cq_log(c->ep, 3, "conn %llu: nghttp3_conn_read_stream: %s",
+               (unsigned long long)c->id, nghttp3_strerror((int)n));
+        cq_ccerr_set_app(&c->ccerr, nghttp3_err_infer_quic_app_error_code((int)n));
+        c->ccerr_set = 1;
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    }
+    /* What nghttp3 parsed and did not keep (framing, headers, control and
+     * QPACK streams, dropped body bytes): all its credit back at once. */
+    ngtcp2_conn_extend_max_stream_offset(c->qc, sid, (uint64_t)n);
+    cq_budget_release(c, (size_t)n);
+    if (c->role->after_read) c->role->after_read(c);
+    return 0;
 }
 
 static int cb_acked_stream_data(ngtcp2_conn *qc, int64_t sid, uint64_t offset,
@@ -130,13 +163,6 @@ static int cb_stream_stop_sending(ngtcp2_conn *qc, int64_t sid, uint64_t app_err
     return shutdown_read(user, sid);
 }
 
-static int cb_extend_max_remote_streams_bidi(ngtcp2_conn *qc, uint64_t max_streams, void *user) {
-    (void)qc;
-    cq_conn *c = user;
-    if (c->h3) nghttp3_conn_set_max_client_streams_bidi(c->h3, max_streams);
-    return 0;
-}
-
 static int cb_extend_max_stream_data(ngtcp2_conn *qc, int64_t sid, uint64_t max_data,
                                      void *user, void *stream_user) {
     (void)qc; (void)max_data; (void)stream_user;
@@ -145,26 +171,25 @@ static int cb_extend_max_stream_data(ngtcp2_conn *qc, int64_t sid, uint64_t max_
     return 0;
 }
 
-const ngtcp2_callbacks cq_callbacks = {
-    .recv_client_initial = ngtcp2_crypto_recv_client_initial_cb,
-    .recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
-    .encrypt = ngtcp2_crypto_encrypt_cb,
-    .decrypt = ngtcp2_crypto_decrypt_cb,
-    .hp_mask = ngtcp2_crypto_hp_mask_cb,
-    .recv_stream_data = cb_recv_stream_data,
-    .acked_stream_data_offset = cb_acked_stream_data,
-    .stream_close = cb_stream_close,
-    .rand = cb_rand,
-    .get_new_connection_id = cb_get_new_cid,
-    .remove_connection_id = cb_remove_cid,
-    .update_key = ngtcp2_crypto_update_key_cb,
-    .stream_reset = cb_stream_reset,
-    .extend_max_remote_streams_bidi = cb_extend_max_remote_streams_bidi,
-    .extend_max_stream_data = cb_extend_max_stream_data,
-    .delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
-    .delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
-    .get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
-    .stream_stop_sending = cb_stream_stop_sending,
-    .version_negotiation = ngtcp2_crypto_version_negotiation_cb,
-    .recv_tx_key = cb_recv_tx_key,
-};
+void cq_callbacks_common(ngtcp2_callbacks *cb) {
+    memset(cb, 0, sizeof(*cb));
+    cb->recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+    cb->encrypt = ngtcp2_crypto_encrypt_cb;
+    cb->decrypt = ngtcp2_crypto_decrypt_cb;
+    cb->hp_mask = ngtcp2_crypto_hp_mask_cb;
+    cb->recv_stream_data = cb_recv_stream_data;
+    cb->acked_stream_data_offset = cb_acked_stream_data;
+    cb->stream_close = cb_stream_close;
+    cb->rand = cb_rand;
+    cb->get_new_connection_id = cb_get_new_cid;
+    cb->remove_connection_id = cb_remove_cid;
+    cb->update_key = ngtcp2_crypto_update_key_cb;
+    cb->stream_reset = cb_stream_reset;
+    cb->extend_max_stream_data = cb_extend_max_stream_data;
+    cb->delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
+    cb->delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
+    cb->get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
+    cb->stream_stop_sending = cb_stream_stop_sending;
+    cb->version_negotiation = ngtcp2_crypto_version_negotiation_cb;
+    cb->recv_tx_key = cb_recv_tx_key;
+}

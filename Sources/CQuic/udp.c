@@ -1,5 +1,5 @@
 /*
- * udp.c - the single UDP socket.
+ * udp.c - the endpoint's UDP socket.
  *
  * The socket may be bound to a wildcard address ("0.0.0.0", "::"), so every
  * datagram's destination address is read with IP_PKTINFO / IPV6_RECVPKTINFO
@@ -18,20 +18,20 @@
 
 #include "internal.h"
 
-int cq_udp_open(cq_server *s, char *err, size_t errlen) {
+int cq_udp_open(cq_endpoint *s, const char *host, uint16_t port, char *err, size_t errlen) {
     struct sockaddr_storage ss;
     socklen_t sslen;
-    const char *host = s->host && *s->host ? s->host : "0.0.0.0";
+    if (!host || !*host) host = "0.0.0.0";
     memset(&ss, 0, sizeof(ss));
     struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
         a4->sin_family = AF_INET;
-        a4->sin_port = htons(s->cfg.port);
+        a4->sin_port = htons(port);
         sslen = sizeof(*a4);
     } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
         a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons(s->cfg.port);
+        a6->sin6_port = htons(port);
         sslen = sizeof(*a6);
     } else {
         snprintf(err, errlen, "listen host '%s' is not an IPv4 or IPv6 literal", host);
@@ -69,7 +69,7 @@ int cq_udp_open(cq_server *s, char *err, size_t errlen) {
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) != 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
     if (bind(fd, (struct sockaddr *)&ss, sslen) != 0) {
-        snprintf(err, errlen, "bind %s port %u: %s", host, (unsigned)s->cfg.port, strerror(errno));
+        snprintf(err, errlen, "bind %s port %u: %s", host, (unsigned)port, strerror(errno));
         close(fd);
         return -1;
     }
@@ -85,7 +85,7 @@ int cq_udp_open(cq_server *s, char *err, size_t errlen) {
 }
 
 /* One datagram; -1 when the socket is drained (or on a transient error). */
-ssize_t cq_udp_recv(cq_server *s, uint8_t *buf, size_t buflen,
+ssize_t cq_udp_recv(cq_endpoint *s, uint8_t *buf, size_t buflen,
                     struct sockaddr_storage *remote, socklen_t *remotelen,
                     struct sockaddr_storage *local, socklen_t *locallen) {
     union {
@@ -132,7 +132,7 @@ ssize_t cq_udp_recv(cq_server *s, uint8_t *buf, size_t buflen,
     }
 }
 
-void cq_udp_send(cq_server *s, const ngtcp2_addr *local, const ngtcp2_addr *remote,
+void cq_udp_send(cq_endpoint *s, const ngtcp2_addr *local, const ngtcp2_addr *remote,
                  const uint8_t *data, size_t len) {
     union {
         uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo))];

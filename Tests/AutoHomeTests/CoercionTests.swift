@@ -28,7 +28,8 @@ final class CoercionTests: XCTestCase {
     func testDialClampsNumbersAndNumericStrings() throws {
         XCTAssertEqual(try Coercion.coerce(.number(50), to: dial).get(), .number(10))
         XCTAssertEqual(try Coercion.coerce(.number(-50), to: dial).get(), .number(-10))
-        XCTAssertEqual(try Coercion.coerce(.string(" 2.5 "), to: dial).get(), .number(2.5))
+        XCTAssertEqual(try Coercion.coerce(.string("2.5"), to: dial).get(), .number(2.5))
+        XCTAssertThrowsError(try Coercion.coerce(.string(" 2.5 "), to: dial).get(), "SPEC §1: plain decimal numerals only")
         XCTAssertThrowsError(try Coercion.coerce(.string("ten"), to: dial).get())
         XCTAssertThrowsError(try Coercion.coerce(.bool(true), to: dial).get())
         XCTAssertThrowsError(try Coercion.coerce(.object([]), to: dial).get())
@@ -47,5 +48,23 @@ final class CoercionTests: XCTestCase {
         XCTAssertThrowsError(try DeviceDefinition.decode(dup))
         let badId = try! JSON.parse(#"{"id":"a/b","properties":[]}"#)
         XCTAssertThrowsError(try DeviceDefinition.decode(badId))
+    }
+
+    func testDialStringsMustBePlainDecimalNumerals() {
+        let dial = PropertyDefinition(name: "level", type: .dial, min: 0, max: 100)
+        for bad in ["0x10", " 5 ", "+5", "inf", "nan", "1e", ".", "", "5.5.5", "1_000"] {
+            guard case .failure(let e) = Coercion.coerce(.string(bad), to: dial) else { return XCTFail("accepted \(bad)") }
+            XCTAssertEqual(e.field, "level")
+        }
+        for (good, want) in [("21.5", 21.5), ("-3", 0.0), ("1e1", 10.0), (".5", 0.5), ("7.", 7.0), ("1E+1", 10.0)] {
+            XCTAssertEqual(try? Coercion.coerce(.string(good), to: dial).get(), .number(want), good)
+        }
+    }
+
+    func testDotIdsAreNotIds() {
+        XCTAssertFalse(Identifiers.isValidId("."))
+        XCTAssertFalse(Identifiers.isValidId(".."))
+        XCTAssertTrue(Identifiers.isValidId("..."))
+        XCTAssertTrue(Identifiers.isValidId("a.b"))
     }
 }

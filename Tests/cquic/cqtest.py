@@ -20,10 +20,12 @@ MAX_BODY = 1 << 20
 
 
 class Server:
-    def __init__(self, tmp_path, *args):
+    def __init__(self, tmp_path, *args, env=None):
+        """env: extra environment (the CQ_TEST_* knobs of the test build)."""
         self.dir = tmp_path
         cmd = WRAPPER + [SERVER, "--dir", str(tmp_path), "--port", "0"] + list(args)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(tmp_path / "stderr.log", "w"), text=True)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(tmp_path / "stderr.log", "w"), text=True,
+                                     env=dict(os.environ, **(env or {})))
         self.port = int(self._line("PORT"))
         self.fingerprint = self._line("FP")
 

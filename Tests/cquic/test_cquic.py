@@ -43,6 +43,16 @@ def test_ping_ipv4_and_ipv6(server):
     run(go())
 
 
+def test_first_request_on_fresh_connections(server):
+    """A request sent right after the handshake is answered (it used to
+    wait ~21 ms for a pacing timer on ngtcp2 0.x; see compat.h).  Time is
+    only printed: first_request.py is the measurement."""
+    from first_request import measure, report
+    rows = run(measure(server.port, 5))
+    report(rows, "test: ")
+    assert all(r[2] == 200 and r[3] == 200 for r in rows), rows
+
+
 def test_ipv4_only_socket(tmp_path):
     s = Server(tmp_path, "--host", "127.0.0.1")
     try:
@@ -82,6 +92,32 @@ def test_certificate_helpers(server):
     key = load_pem_private_key((server.dir / "key.pem").read_bytes(), None)
     assert key.public_key().public_numbers() == cert.public_key().public_numbers()
     assert os.stat(server.dir / "key.pem").st_mode & 0o777 == 0o600
+
+
+def test_full_request_table_answers_503_json(tmp_path):
+    """A connection whose table of delivered requests is full gets 503 with a
+    JSON error and retry-after (SPEC §5: every error is {"error": ...});
+    other connections are unaffected, and the table frees as requests end.
+    (The table holds max_streams_per_conn; the test build shrinks it to 2.)"""
+    s = Server(tmp_path, env={"CQ_TEST_LIVE_PER_CONN": "2"})
+    try:
+        async def go():
+            async with h3("127.0.0.1", s.port) as c, h3("127.0.0.1", s.port) as other:
+                holds = [await c.open_stream("GET", "/hold") for _ in range(2)]
+                r = await c.request("GET", "/ping")
+                assert r.status == 503, (r.status, bytes(r.body))
+                assert r.headers["content-type"] == "application/json"
+                assert r.headers["retry-after"] == "1"
+                assert "too many concurrent requests" in json.loads(r.body)["error"]
+                assert r.headers["content-length"] == str(len(r.body))
+                assert (await other.request("GET", "/ping")).status == 200
+                c.cancel(holds[0])
+                async def freed():
+                    return (await c.request("GET", "/ping")).status == 200
+                assert await eventually(freed)
+        run(go())
+    finally:
+        assert s.stop() == 0, s.log()
 
 
 # ---------------------------------------------------------------- bodies
@@ -303,7 +339,9 @@ def test_gtlsclient_interop(server, tmp_path):
     assert [json.loads(l)["n"] for l in next(dl.iterdir()).read_text().splitlines()] == list(range(6))
 
 
-# The flow-control / keep-alive / STOP_SENDING tests live in limits_tests.py
+# The flow-control / keep-alive / STOP_SENDING tests live in limits_tests.py,
+# the malformed-request ones in malformed_tests.py
 # (not collected on its own); importing them here keeps test_cquic.py the one
 # entry point that the Makefile and scripts/check-trixie-headers.sh run.
 from limits_tests import *  # noqa: E402,F401,F403
+from malformed_tests import *  # noqa: E402,F401,F403

@@ -27,7 +27,7 @@ public enum Coercion {
             switch value {
             case .number(let d): number = d
             case .string(let s):
-                guard let d = Double(s.trimmingSpaces()), d.isFinite else {
+                guard Coercion.isPlainDecimal(s), let d = Double(s), d.isFinite else {
                     return .failure(ModelError("dial '\(def.name)' does not accept \"\(s)\" (not a number)", field: def.name))
                 }
                 number = d
@@ -44,5 +44,28 @@ public enum Coercion {
             }
             return .success(.text(s))
         }
+    }
+
+    /// A plain decimal numeral: optional "-", digits with an optional
+    /// fraction, an optional exponent ("21.5", "-3", "1e3"). Not "0x10",
+    /// " 5 ", "+5", "inf" or "nan", which Double() would take (SPEC §1).
+    static func isPlainDecimal(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        var i = 0
+        func digits() -> Int {
+            let start = i
+            while i < u.count, u[i] >= 0x30, u[i] <= 0x39 { i += 1 }
+            return i - start
+        }
+        if i < u.count, u[i] == UInt8(ascii: "-") { i += 1 }
+        var n = digits()
+        if i < u.count, u[i] == UInt8(ascii: ".") { i += 1; n += digits() }
+        guard n > 0 else { return false }
+        if i < u.count, u[i] == UInt8(ascii: "e") || u[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < u.count, u[i] == UInt8(ascii: "-") || u[i] == UInt8(ascii: "+") { i += 1 }
+            guard digits() > 0 else { return false }
+        }
+        return i == u.count
     }
 }

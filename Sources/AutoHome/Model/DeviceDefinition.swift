@@ -30,7 +30,7 @@ public struct DeviceDefinition: Sendable, Equatable {
     public static func decode(_ json: JSON, path: String = "") throws(ModelError) -> DeviceDefinition {
         let r = try FieldReader(json, path: path, what: "a device definition")
         guard let id = try r.string("id", required: true, maxBytes: 64), Identifiers.isValidId(id) else {
-            throw ModelError("must match [A-Za-z0-9._-]{1,64}", field: r.field("id"))
+            throw ModelError(Identifiers.idRule, field: r.field("id"))
         }
         let name = try r.string("name", maxBytes: 128) ?? id
         guard let list = try r.array("properties", required: true) else { throw ModelError("is required", field: r.field("properties")) }

@@ -30,7 +30,7 @@ public struct GroupDefinition: Sendable, Equatable {
         } else {
             id = try r.string("id", required: true, maxBytes: 64) ?? ""
         }
-        guard Identifiers.isValidId(id) else { throw ModelError("must match [A-Za-z0-9._-]{1,64}", field: r.field("id")) }
+        guard Identifiers.isValidId(id) else { throw ModelError(Identifiers.idRule, field: r.field("id")) }
         return GroupDefinition(id: id, name: try r.string("name", maxBytes: 128), description: try r.string("description", maxBytes: 1024),
                                devices: try r.stringArray("devices"), groups: try r.stringArray("groups"),
                                repeatWindowMs: try r.integer("repeatWindowMs", min: 0, max: 86_400_000))

@@ -2,10 +2,14 @@ import AutoHomeSupport
 
 /// The naming rules of SPEC §1 and §5, in one place.
 public enum Identifiers {
-    /// Device and group ids: [A-Za-z0-9._-]{1,64}
+    /// What an id must look like, for error messages.
+    public static let idRule = "must match [A-Za-z0-9._-]{1,64} and not be \".\" or \"..\""
+
+    /// Device and group ids: [A-Za-z0-9._-]{1,64}, not "." or ".." (a client
+    /// that normalises paths could never reach those).
     public static func isValidId(_ s: String) -> Bool {
         let u = s.utf8
-        guard (1...64).contains(u.count) else { return false }
+        guard (1...64).contains(u.count), s != ".", s != ".." else { return false }
         return u.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
 

@@ -16,6 +16,13 @@
  *
  * Policy (routing, auth, status codes) lives in Swift; this layer only moves
  * requests in and responses out, with bounded memory.
+ *
+ * Inside, a cq_server is an endpoint (the UDP socket, the loop, timers, the
+ * eventfd, the command queue behind cq_respond & co., the connection
+ * tables: the transport) with the server role on it (accepting clients,
+ * the TLS server session, assembling requests and sending responses).
+ * In cq_config, [endpoint] marks what the transport uses (the same for a
+ * future client role); everything else is the server role's.
  */
 #ifndef CQUIC_H
 #define CQUIC_H
@@ -64,32 +71,32 @@ typedef void (*cq_stream_closed_cb)(void *user, uint64_t conn_id, int64_t stream
 typedef void (*cq_log_cb)(void *user, int level, const char *msg);
 
 typedef struct cq_config {
-    const char *host;       /* IPv4 or IPv6 literal; "::" is dual-stack. NULL = "0.0.0.0" */
-    uint16_t port;          /* 0 = pick a free port (see cq_server_port) */
+    const char *host;       /* [endpoint] IPv4 or IPv6 literal; "::" is dual-stack. NULL = "0.0.0.0" */
+    uint16_t port;          /* [endpoint] 0 = pick a free port (see cq_server_port) */
     const char *cert_file;  /* PEM certificate (chain) */
     const char *key_file;   /* PEM private key */
     size_t max_body;        /* request body cap in bytes; 0 = 1 MiB */
-    uint32_t idle_timeout_ms;      /* 0 = 30000.  A connection with a delivered
+    uint32_t idle_timeout_ms;      /* [endpoint] 0 = 30000.  A connection with a delivered
                                       request whose response has not ended (long
                                       poll, open stream) sends keep-alive PINGs
                                       every half idle timeout instead */
-    uint32_t handshake_timeout_ms; /* 0 = 10000 */
+    uint32_t handshake_timeout_ms; /* [endpoint] 0 = 10000 */
     uint32_t max_connections;      /* 0 = 1024; beyond it new clients get CONNECTION_REFUSED */
     uint32_t max_streams_per_conn; /* concurrent requests per connection; 0 = 100 */
     size_t max_stream_buffer;      /* queued + unacknowledged response bytes per stream
                                       before cq_stream_write says CQ_ERR_FULL; 0 = 4 MiB */
     cq_request_cb on_request;      /* required */
     cq_stream_closed_cb on_stream_closed; /* optional */
-    cq_log_cb on_log;              /* optional; NULL = silent */
+    cq_log_cb on_log;              /* [endpoint] optional; NULL = silent */
     void *user;
     /* Request bodies are buffered whole until delivered.  These cap what
      * clients can make us buffer: flow-control credit is only granted within
      * them, so a client that sends more is flow-controlled (and, if it jams a
      * connection with several half-sent bodies, its newest request is reset
      * with H3_REQUEST_REJECTED, which clients may retry). */
-    size_t max_conn_body_buffer;   /* per connection; 0 = 2 * max_body + 64 KiB
+    size_t max_conn_body_buffer;   /* [endpoint] per connection; 0 = 2 * max_body + 64 KiB
                                       (never below max_body + 64 KiB) */
-    size_t max_total_body_buffer;  /* all connections; 0 = 64 MiB.  Each
+    size_t max_total_body_buffer;  /* [endpoint] all connections; 0 = 64 MiB.  Each
                                       connection still gets 64 KiB beyond it so
                                       small requests never starve */
 } cq_config;

@@ -1,5 +1,5 @@
 /*
- * response.c - the response side of a request stream: headers and body
+ * server_response.c - the response side of a request stream: headers and body
  * handed to nghttp3, and the body chunks kept until the peer acknowledges
  * them.
  *
@@ -19,7 +19,7 @@ int cq_h3_acked_stream_data(nghttp3_conn *h3, int64_t sid, uint64_t n, void *use
     cq_conn *c = user;
     cq_stream *st = stream_user;
     if (!st) return 0;
-    if (st->delivered) cq_live_acked(c->srv, c->id, sid, (size_t)n);
+    if (st->delivered) cq_live_acked(cq_srv(c), c->id, sid, (size_t)n);
     while (n > 0 && st->head) {
         size_t left = st->head->len - st->head_acked;
         if (n < left) {
@@ -104,7 +104,7 @@ int cq_h3_submit(cq_stream *st, int status, const char *ctype, const char *hname
     /* nghttp3 copies the header fields; the body is read via read_data. */
     int rv = nghttp3_conn_submit_response(c->h3, st->id, nva, n, (len || !end) ? &dr : NULL);
     if (rv != 0) {
-        cq_log(c->srv, 3, "conn %llu: nghttp3_conn_submit_response: %s",
+        cq_log(c->ep, 3, "conn %llu: nghttp3_conn_submit_response: %s",
                (unsigned long long)c->id, nghttp3_strerror(rv));
         return -1;
     }

@@ -1,8 +1,9 @@
 /*
- * h3.c - HTTP/3 on top of one QUIC connection: nghttp3 setup, assembling
- * requests (method, path, two headers, a body capped at max_body) and
- * delivering them to on_request.  The response side is in response.c, the
- * accounting of buffered bodies (and so of flow-control credit) in budget.c.
+ * server_h3.c - the server role's HTTP/3 on one QUIC connection: nghttp3
+ * server setup, assembling requests (method, path, two headers, a body
+ * capped at max_body) and delivering them to on_request.  The response side
+ * is in server_response.c, the accounting of buffered bodies (and so of
+ * flow-control credit) in budget.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +26,7 @@ static void drop_body(cq_stream *st) {
     free(st->body);
     st->body = NULL;
     st->body_len = st->body_cap = st->held = 0;
-    if (n) {
-        c->held -= n;
-        atomic_fetch_sub(&c->srv->held, n);
-        cq_budget_release(c, n);
-    }
+    cq_budget_unhold(c, n);
 }
 
 void cq_request_free(cq_stream *st) {
@@ -44,7 +41,7 @@ void cq_request_free(cq_stream *st) {
 /* notify: tell Swift the stream is gone if it ever saw the request. */
 void cq_stream_free(cq_stream *st, int notify) {
     cq_conn *c = st->conn;
-    cq_server *s = c->srv;
+    cq_server *s = cq_srv(c);
     if (st->prev) st->prev->next = st->next; else c->streams = st->next;
     if (st->next) st->next->prev = st->prev;
     c->nstreams--;
@@ -57,6 +54,7 @@ void cq_stream_free(cq_stream *st, int notify) {
         ch = n;
     }
     if (st->delivered) {
+        c->ndelivered--;
         cq_live_del(s, c->id, st->id);
         if (notify && s->cfg.on_stream_closed) s->cfg.on_stream_closed(s->cfg.user, c->id, st->id);
     }
@@ -66,52 +64,85 @@ void cq_stream_free(cq_stream *st, int notify) {
 /* A delivered request whose response has not ended may be silent for a
  * long time; while a connection has one, it sends keep-alive PINGs. */
 void cq_stream_set_open(cq_stream *st, int open) {
-    cq_conn *c = st->conn;
     if (st->open == open) return;
     st->open = open;
-    if (open) c->nopen++; else c->nopen--;
-    if (c->nopen == (size_t)open) cq_conn_keepalive(c); /* 0 -> 1 or 1 -> 0 */
+    cq_conn_set_open(st->conn, open ? 1 : -1);
+}
+
+/* role->conn_free: the connection is going away with its streams. */
+void cq_h3_conn_free(cq_conn *c) {
+    while (c->streams) cq_stream_free(c->streams, 1);
+}
+
+/* role->stream_error: the stream was reset; nothing of it is delivered
+ * any more, and its body's credit comes back now. */
+void cq_h3_stream_error(cq_conn *c, int64_t sid) {
+    cq_stream *st = cq_stream_find(c, sid);
+    if (!st) return;
+    st->rejected = 1;
+    st->stop_code = 0;
+    cq_request_free(st);
+}
+
+/* Asks the client to stop sending a request's body (done once nghttp3 has
+ * returned: it is not re-entrant). */
+static void stop_later(cq_stream *st, uint64_t code) {
+    st->stop_code = code;
+    st->conn->stop_pending = 1;
+}
+
+/* role->after_read: after nghttp3 has read a stream's data, the follow-ups
+ * that must not run inside nghttp3's callbacks. */
+void cq_h3_after_read(cq_conn *c) {
+    if (c->stop_pending) {
+        /* A 413 (H3_NO_ERROR, RFC 9114 §4.1.1: the response still goes out)
+         * or a 400 for a malformed request (H3_MESSAGE_ERROR).  (It may be
+         * another stream than the one just read: one unblocked by QPACK
+         * data.) */
+        c->stop_pending = 0;
+        for (cq_stream *st = c->streams; st; st = st->next) {
+            if (!st->stop_code) continue;
+            cq_shutdown_stream_read(c->qc, st->id, st->stop_code);
+            nghttp3_conn_shutdown_stream_read(c->h3, st->id);
+            st->stop_code = 0;
+        }
+    }
+    if (cq_budget_jammed(c)) {
+        /* Reject the newest half-sent request so the others can complete
+         * (RFC 9114 §4.1.1: H3_REQUEST_REJECTED, nothing was processed, the
+         * client may retry). */
+        cq_stream *newest = NULL;
+        size_t n = 0;
+        for (cq_stream *st = c->streams; st; st = st->next) {
+            if (!st->held || st->delivered || st->rejected) continue;
+            n++;
+            if (!newest || st->id > newest->id) newest = st;
+        }
+        if (n < 2) return;
+        cq_log(c->ep, 3, "conn %llu: body budget full, rejecting stream %lld",
+               (unsigned long long)c->id, (long long)newest->id);
+        atomic_fetch_add(&cq_srv(c)->rejected, 1);
+        cq_conn_stream_error(c, newest->id, NGHTTP3_H3_REQUEST_REJECTED); /* frees its body */
+    }
 }
 
 /* ---- request side -------------------------------------------------------- */
 
-/* Bytes nghttp3 has parsed and not kept (framing, headers, control and QPACK
- * streams, dropped body bytes): all their credit back at once. */
+/* Bytes nghttp3 handed back after holding them (QPACK-blocked streams). */
 static void consume(cq_conn *c, int64_t sid, size_t n) {
     ngtcp2_conn_extend_max_stream_offset(c->qc, sid, n);
     cq_budget_release(c, n);
 }
 
-int cq_h3_recv_stream_data(cq_conn *c, int64_t sid, const uint8_t *data, size_t len, int fin) {
-    if (!c->h3) return 0;
-    nghttp3_ssize n = nghttp3_conn_read_stream(c->h3, sid, data, len, fin);
-    if (n < 0) {
-        cq_log(c->srv, 3, "conn %llu: nghttp3_conn_read_stream: %s",
-               (unsigned long long)c->id, nghttp3_strerror((int)n));
-        cq_ccerr_set_app(&c->ccerr, nghttp3_err_infer_quic_app_error_code((int)n));
-        c->ccerr_set = 1;
-        return -1;
-    }
-    consume(c, sid, (size_t)n);
-    if (c->stop_sid >= 0) {
-        /* A 413 was delivered: ask the client to stop sending the rest (RFC
-         * 9114 §4.1.1, H3_NO_ERROR; the response still goes out).  Done here,
-         * not inside nghttp3's callback, as nghttp3 is not re-entrant.  (It
-         * may be another stream than sid: one unblocked by QPACK data.) */
-        int64_t stop = c->stop_sid;
-        c->stop_sid = -1;
-        cq_shutdown_stream_read(c->qc, stop, NGHTTP3_H3_NO_ERROR);
-        nghttp3_conn_shutdown_stream_read(c->h3, stop);
-    }
-    cq_budget_check_jam(c);
-    return 0;
-}
-
 static const char err431[] = "{\"error\": \"request header field too large\"}";
+/* Like every error of the API (SPEC §5) a JSON body; retry-after because
+ * the condition clears as soon as one of the connection's requests ends. */
+static const char err503[] =
+    "{\"error\": \"too many concurrent requests on this connection; retry shortly\"}";
 
 static void deliver(cq_stream *st) {
     cq_conn *c = st->conn;
-    cq_server *s = c->srv;
+    cq_server *s = cq_srv(c);
     if (st->delivered || st->responded || st->rejected) return;
     if (st->hdr_too_large) {
         cq_h3_submit(st, 431, "application/json", NULL, NULL,
@@ -119,14 +150,18 @@ static void deliver(cq_stream *st) {
         cq_request_free(st);
         return;
     }
-    if (cq_live_add(s, c->id, st->id) != 0) {
-        cq_h3_submit(st, 503, NULL, NULL, NULL, NULL, 0, 1);
+    /* The connection's table of delivered requests is full (or its entry
+     * cannot be allocated): answer for Swift, which never sees it. */
+    if (c->ndelivered >= s->live_per_conn || cq_live_add(s, c->id, st->id) != 0) {
+        cq_h3_submit(st, 503, "application/json", "retry-after", "1",
+                     (const uint8_t *)err503, sizeof(err503) - 1, 1);
         cq_request_free(st);
         return;
     }
     st->delivered = 1;
+    c->ndelivered++;
     cq_stream_set_open(st, 1);
-    if (st->too_large) c->stop_sid = st->id;
+    if (st->too_large) stop_later(st, NGHTTP3_H3_NO_ERROR);
     cq_request req = {
         .conn_id = c->id,
         .stream_id = st->id,
@@ -194,13 +229,14 @@ static int cb_recv_data(nghttp3_conn *h3, int64_t sid, const uint8_t *data, size
     (void)h3;
     cq_conn *c = user;
     cq_stream *st = stream_user;
+    c->rx_body += len;
     /* Stream credit at once; the connection's waits until the body is freed. */
     ngtcp2_conn_extend_max_stream_offset(c->qc, sid, len);
     if (!st || st->too_large || st->rejected || st->delivered || st->responded) {
         cq_budget_release(c, len); /* dropped */
         return 0;
     }
-    size_t max = c->srv->cfg.max_body;
+    size_t max = cq_srv(c)->cfg.max_body;
     if (len > max - st->body_len) {
         /* Over the cap: stop buffering and let Swift answer 413 now; the
          * client is then told to stop sending (cq_h3_recv_stream_data). */
@@ -223,7 +259,8 @@ static int cb_recv_data(nghttp3_conn *h3, int64_t sid, const uint8_t *data, size
     }
     memcpy(st->body + st->body_len, data, len);
     st->body_len += len;
-    cq_budget_hold(st, len);
+    st->held += len;
+    cq_budget_hold(c, len);
     return 0;
 }
 
@@ -231,6 +268,40 @@ static int cb_deferred_consume(nghttp3_conn *h3, int64_t sid, size_t n, void *us
                                void *stream_user) {
     (void)h3; (void)stream_user;
     consume(user, sid, n);
+    return 0;
+}
+
+/* nghttp3 has checked the header section (pseudo-headers present and
+ * well-formed, content-length a number, :path "/..." or "*" for http(s)).
+ * What it lets through and we cannot serve is still a malformed request to
+ * us (RFC 9114 §4.3.1): :path not starting with "/" (also "*", and any path
+ * under a non-http scheme, which nghttp3 does not check) and CONNECT, which
+ * opens a tunnel we do not offer.  A 400 says why (RFC 9114 §4.1.2 allows a
+ * response before closing the stream), then STOP_SENDING H3_MESSAGE_ERROR
+ * if a body is still coming.  Only this stream is affected. */
+static const char err400_path[] = "{\"error\": \"malformed request: :path must start with /\"}";
+static const char err400_connect[] = "{\"error\": \"malformed request: CONNECT is not supported\"}";
+
+static int cb_end_headers(nghttp3_conn *h3, int64_t sid, int fin, void *user, void *stream_user) {
+    (void)h3; (void)sid; (void)user;
+    cq_stream *st = stream_user;
+    if (!st || st->hdr_too_large) return 0; /* 431 at delivery */
+    const char *err = NULL;
+    size_t errlen = 0;
+    if (st->method && strcmp(st->method, "CONNECT") == 0) {
+        err = err400_connect;
+        errlen = sizeof(err400_connect) - 1;
+    } else if (!st->path || st->path[0] != '/') {
+        err = err400_path;
+        errlen = sizeof(err400_path) - 1;
+    }
+    if (!err) return 0;
+    cq_log(st->conn->ep, 3, "conn %llu stream %lld: %s", (unsigned long long)st->conn->id,
+           (long long)st->id, err);
+    st->rejected = 1;
+    cq_h3_submit(st, 400, "application/json", NULL, NULL, (const uint8_t *)err, errlen, 1);
+    cq_request_free(st);
+    if (!fin) stop_later(st, NGHTTP3_H3_MESSAGE_ERROR);
     return 0;
 }
 
@@ -275,12 +346,13 @@ int cq_h3_setup(cq_conn *c) {
         .begin_headers = cb_begin_headers,
         .recv_header = cb_recv_header,
         .stop_sending = cb_stop_sending,
+        .end_headers = cb_end_headers,
         .end_stream = cb_end_stream,
         .reset_stream = cb_reset_stream,
     };
     if (c->h3) return 0;
     if (ngtcp2_conn_get_streams_uni_left(c->qc) < 3) {
-        cq_log(c->srv, 3, "conn %llu: peer allows < 3 uni streams", (unsigned long long)c->id);
+        cq_log(c->ep, 3, "conn %llu: peer allows < 3 uni streams", (unsigned long long)c->id);
         return -1;
     }
     nghttp3_settings st;
@@ -290,7 +362,7 @@ int cq_h3_setup(cq_conn *c) {
     st.qpack_blocked_streams = 100;
     int rv = nghttp3_conn_server_new(&c->h3, &cb, &st, nghttp3_mem_default(), c);
     if (rv != 0) return -1;
-    nghttp3_conn_set_max_client_streams_bidi(c->h3, c->srv->cfg.max_streams_per_conn);
+    nghttp3_conn_set_max_client_streams_bidi(c->h3, cq_srv(c)->cfg.max_streams_per_conn);
     int64_t ctrl, enc, dec;
     if (ngtcp2_conn_open_uni_stream(c->qc, &ctrl, NULL) != 0 ||
         nghttp3_conn_bind_control_stream(c->h3, ctrl) != 0 ||

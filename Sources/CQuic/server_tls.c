@@ -1,6 +1,7 @@
 /*
- * tls.c - TLS 1.3 for QUIC through GnuTLS and ngtcp2_crypto_gnutls: the
- * server credentials (loaded once) and one session per connection.
+ * server_tls.c - the server role's TLS 1.3 for QUIC through GnuTLS and
+ * ngtcp2_crypto_gnutls: the server credentials (loaded once) and one server
+ * session per connection.
  */
 #include <stdio.h>
 #include <string.h>
@@ -54,8 +55,7 @@ static int client_hello_cb(gnutls_session_t session, unsigned int htype, unsigne
     return 0;
 }
 
-int cq_tls_session_new(cq_conn *c) {
-    cq_server *s = c->srv;
+int cq_tls_session_new(cq_server *s, cq_conn *c) {
     /* No session tickets and no 0-RTT: every request is fresh 1-RTT data, so
      * replayed early data can never reach the API. */
     int rv = gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET |
@@ -70,7 +70,7 @@ int cq_tls_session_new(cq_conn *c) {
         gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, s->cred) != 0 ||
         gnutls_alpn_set_protocols(c->tls, &alpn, 1,
                                   GNUTLS_ALPN_MANDATORY | GNUTLS_ALPN_SERVER_PRECEDENCE) != 0) {
-        cq_log(s, 1, "TLS session setup failed");
+        cq_log(&s->ep, 1, "TLS session setup failed");
         return -1;
     }
     gnutls_handshake_set_hook_function(c->tls, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_POST,
