@@ -102,4 +102,11 @@ public enum Files {
     }
 
     public static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    /// A new empty directory under /tmp (mkdtemp), for tests and scratch work.
+    public static func makeTemporaryDirectory(prefix: String) throws(FileError) -> String {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw FileError("mkdtemp /tmp/\(prefix)-XXXXXX: \(errnoText())") }
+        return String(cString: p)
+    }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import XCTest
 @testable import AutoHome
 @testable import AutoHomeServer
@@ -9,13 +6,10 @@ import AutoHomeStore
 
 /// Registrations persist and cannot be taken over by another token.
 final class RegistrationsTests: XCTestCase {
-    private func tempDir() -> String {
-        var template = Array("/tmp/ah-auth-XXXXXX".utf8CString)
-        return String(cString: mkdtemp(&template)!)
-    }
+    private func tempDir() throws -> String { try Files.makeTemporaryDirectory(prefix: "ah-auth") }
 
     func testRegistrationsPersistAndRefuseTakeover() throws {
-        let dir = tempDir()
+        let dir = try tempDir()
         defer { _ = system("rm -rf '\(dir)'") }
         let regs = try Registrations(storage: JSONFileStore(dataDir: dir))
         let def = try DeviceDefinition.decode(JSON.parse(#"{"id": "d1", "properties": [{"name": "on", "type": "switch", "value": "open"}]}"#))

@@ -58,9 +58,7 @@ final class ServerHarness {
     private var nextStream: Int64 = 0
 
     init(configJSON: String = #"{"devices": [{"id": "lamp", "properties": [{"name": "power", "type": "switch"}, {"name": "watts", "type": "dial", "mode": "RO"}]}]}"#) throws {
-        var template = Array("/tmp/ah-unit-XXXXXX".utf8CString)
-        guard let p = mkdtemp(&template) else { throw FileError("mkdtemp failed") }
-        dir = String(cString: p)
+        dir = try Files.makeTemporaryDirectory(prefix: "ah-unit")
         var config = try Config.decode(text: configJSON)
         config.dataDir = dir
         let files = try JSONFileStore(dataDir: nil)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import XCTest
 @testable import AutoHome
 @testable import AutoHomeServer
@@ -9,13 +6,10 @@ import AutoHomeStore
 
 /// Tokens: the admin token once, only hashes kept, scopes, revoking (SPEC §5 Tokens).
 final class TokenStoreTests: XCTestCase {
-    private func tempDir() -> String {
-        var template = Array("/tmp/ah-auth-XXXXXX".utf8CString)
-        return String(cString: mkdtemp(&template)!)
-    }
+    private func tempDir() throws -> String { try Files.makeTemporaryDirectory(prefix: "ah-auth") }
 
     func testAdminTokenCreatedOnceKeptAsHash() throws {
-        let dir = tempDir()
+        let dir = try tempDir()
         defer { _ = system("rm -rf '\(dir)'") }
         let store = try TokenStore(storage: JSONFileStore(dataDir: dir), adminTokenPath: dir + "/admin.token")
         let token = try XCTUnwrap(try store.ensureAdminToken())

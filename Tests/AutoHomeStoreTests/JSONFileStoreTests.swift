@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import XCTest
 @testable import AutoHome
 @testable import AutoHomeStore
@@ -10,13 +7,10 @@ import XCTest
 /// is written comes back after a reopen, and a damaged file is an error that
 /// names it (never silently an empty set).
 final class JSONFileStoreTests: XCTestCase {
-    private func tempDir() -> String {
-        var template = Array("/tmp/ah-jsonstore-XXXXXX".utf8CString)
-        return String(cString: mkdtemp(&template)!)
-    }
+    private func tempDir() throws -> String { try Files.makeTemporaryDirectory(prefix: "ah-jsonstore") }
 
     func testEveryKindRoundTripsThroughTheFiles() throws {
-        let dir = tempDir()
+        let dir = try tempDir()
         let s = try JSONFileStore(dataDir: dir)
         try s.insertToken(StoredToken(hash: String(repeating: "a", count: 64), scope: "admin", created: 1))
         try s.insertToken(StoredToken(hash: String(repeating: "b", count: 64), scope: "read", created: 2))
@@ -36,11 +30,11 @@ final class JSONFileStoreTests: XCTestCase {
     }
 
     func testNoGroupFileMeansTheConfigsGroups() throws {
-        XCTAssertNil(try JSONFileStore(dataDir: tempDir()).loadGroups())
+        XCTAssertNil(try JSONFileStore(dataDir: try tempDir()).loadGroups())
     }
 
     func testADamagedFileIsAnErrorNamingIt() throws {
-        let dir = tempDir()
+        let dir = try tempDir()
         try Files.writeAtomically(dir + "/groups.json", Array(#"{"groups": [{"id": "g", "dev"#.utf8))
         XCTAssertThrowsError(try JSONFileStore(dataDir: dir).loadGroups()) { e in
             XCTAssertTrue("\(e)".contains("groups.json"), "\(e)")

@@ -15,11 +15,12 @@ final class Collector: EngineObserver, @unchecked Sendable {
 
 /// Builds a real engine (real MuJS VMs on the system clock) for a test.
 extension XCTestCase {
-    func makeEngine(_ scripts: [String: String], vms: Int = 2, timeoutMs: Int = 1000, devices: Int = 2,
+    func makeEngine(_ scripts: [String: String], vms: Int = 2, timeoutMs: Int = 1000, wallMs: Int? = nil, devices: Int = 2,
                     memory: Int = 16 << 20, ring: Int = 64) throws -> (EventManager, Collector) {
         var config = Config()
         config.vms = vms
         config.scriptTimeoutMs = timeoutMs
+        config.scriptWallTimeoutMs = wallMs
         config.vmMemoryBytes = memory
         config.ringSize = ring
         config.devices = (0..<devices).map {

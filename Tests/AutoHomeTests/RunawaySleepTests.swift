@@ -10,19 +10,8 @@ import XCTest
 /// generous where they cannot (a shared, noisy machine).
 final class RunawaySleepTests: XCTestCase {
     func makeSleepEngine(_ scripts: [String: String], vms: Int = 1, timeoutMs: Int = 1000, wallMs: Int? = nil,
-                    devices: Int = 2) throws -> (EventManager, Collector) {
-        var config = Config()
-        config.vms = vms
-        config.scriptTimeoutMs = timeoutMs
-        config.scriptWallTimeoutMs = wallMs
-        config.devices = (0..<devices).map {
-            DeviceDefinition(id: "d\($0)", name: "D\($0)", properties: [PropertyDefinition(name: "n", type: .dial, min: 0, max: 1e9)])
-        }
-        let set = ScriptSet(generation: 1, files: scripts.map { ScriptFile(name: $0.key, source: $0.value) })
-        let c = Collector()
-        let e = EventManager(config: config, scripts: set, clock: SystemClock(), observers: [c])
-        try e.start()
-        return (e, c)
+                         devices: Int = 2) throws -> (EventManager, Collector) {
+        try makeEngine(scripts, vms: vms, timeoutMs: timeoutMs, wallMs: wallMs, devices: devices)
     }
 
     func seconds(since t0: UInt64) -> Double { Double(monotonicNanos() - t0) / 1e9 }
