@@ -14,7 +14,8 @@
  *   ROLES (a cq_role table each)
  *     server (server_role.c, server_tls.c, server_h3.c, server_response.c,
  *     server_api.c): accepting connections (client Initials, Version
- *     Negotiation, refusal), the TLS server session, nghttp3 server side,
+ *     Negotiation, Retry and half-open limits under a handshake flood,
+ *     refusal), the TLS server session, nghttp3 server side,
  *     request assembly and delivery, responses, the thread-safe response
  *     API (cq_respond & co.) and its "live" table.
  *     A client role (connect, TLS client session, send requests, stream
