@@ -110,15 +110,6 @@ static inline size_t cq_num_scid(ngtcp2_conn *c) {
 #endif
 }
 
-/* ---- crypto_level -> encryption_level (recv_tx_key callback argument) */
-#if CQ_NGTCP2_V1
-typedef ngtcp2_encryption_level cq_level;
-#define CQ_LEVEL_1RTT NGTCP2_ENCRYPTION_LEVEL_1RTT
-#else
-typedef ngtcp2_crypto_level cq_level;
-#define CQ_LEVEL_1RTT NGTCP2_CRYPTO_LEVEL_APPLICATION
-#endif
-
 /* ---- transport parameters: 1.x only sends original_dcid when told to,
  * and a server that omits it fails every client's validation. */
 static inline void cq_params_set_odcid(ngtcp2_transport_params *p, const ngtcp2_cid *odcid) {
@@ -150,9 +141,40 @@ static inline void cq_update_pkt_tx_time(ngtcp2_conn *c, ngtcp2_tstamp ts) {
  * and MAX_DATA goes out once the unsent increase exceeds a fraction (1/2 in
  * 0.x, 1/4 in 1.x) of initial_max_data. */
 
-/* Tokens (Retry / NEW_TOKEN) are not used: ngtcp2_settings_default() leaves
- * them empty in both generations, so the ngtcp2_vec -> ptr+len change of the
- * token fields never touches us.  The handshake timeout has no default in 1.x
- * (UINT64_MAX), so conn.c always sets one. */
+/* ---- Retry tokens (server_role.c).  ngtcp2_crypto_generate_retry_token /
+ * ngtcp2_crypto_verify_retry_token / ngtcp2_crypto_write_retry have the
+ * same signatures in both generations; what moved is where a token lives:
+ * an ngtcp2_vec in 0.x, pointer + length (and a token type in settings) in
+ * 1.x.  NEW_TOKEN tokens are never issued, so only Retry tokens occur.
+ * The handshake timeout has no default in 1.x (UINT64_MAX), so conn.c
+ * always sets one. */
+static inline void cq_hd_token(const ngtcp2_pkt_hd *hd, const uint8_t **token, size_t *len) {
+#if CQ_NGTCP2_V1
+    *token = hd->token;
+    *len = hd->tokenlen;
+#else
+    *token = hd->token.base;
+    *len = hd->token.len;
+#endif
+}
+
+/* The client's Initial carried a valid Retry token: its address is
+ * validated, so ngtcp2 lifts the 3x anti-amplification limit at once. */
+static inline void cq_settings_set_retry_token(ngtcp2_settings *st, const uint8_t *token,
+                                               size_t len) {
+#if CQ_NGTCP2_V1
+    st->token = token;
+    st->tokenlen = len;
+    st->token_type = NGTCP2_TOKEN_TYPE_RETRY;
+#else
+    st->token.base = (uint8_t *)token; /* ngtcp2_conn_server_new copies it */
+    st->token.len = len;
+#endif
+}
+
+static inline void cq_params_set_retry_scid(ngtcp2_transport_params *p, const ngtcp2_cid *scid) {
+    p->retry_scid = *scid;
+    p->retry_scid_present = 1;
+}
 
 #endif /* CQ_COMPAT_H */

@@ -53,6 +53,36 @@ void cq_log(cq_endpoint *ep, int level, const char *fmt, ...) {
     ep->cfg.on_log(ep->cfg.user, level, buf);
 }
 
+static void emit(cq_endpoint *ep, cq_ratelog *rl) {
+    if (rl->suppressed)
+        cq_log(ep, rl->level, "%s (... repeated %lu times)", rl->msg, rl->suppressed);
+    else
+        cq_log(ep, rl->level, "%s", rl->msg);
+    rl->suppressed = 0;
+}
+
+void cq_log_limited(cq_endpoint *ep, cq_ratelog *rl, int level, const char *fmt, ...) {
+    if (!ep->cfg.on_log) return;
+    uint64_t now = cq_now();
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rl->msg, sizeof(rl->msg), fmt, ap);
+    va_end(ap);
+    rl->level = level;
+    if (now < rl->next) {
+        rl->suppressed++;
+        return;
+    }
+    /* The window is over: one line carries this message and the count of
+     * those swallowed since the last one. */
+    emit(ep, rl);
+    rl->next = now + CQ_RATELOG_NS;
+}
+
+void cq_log_limited_flush(cq_endpoint *ep, cq_ratelog *rl) {
+    if (rl->suppressed && ep->cfg.on_log) emit(ep, rl);
+}
+
 /* ---- lifecycle --------------------------------------------------------- */
 
 int cq_ep_init(cq_endpoint *ep, const cq_ep_config *cfg, const char *host, uint16_t port,

@@ -14,7 +14,8 @@
  *   ROLES (a cq_role table each)
  *     server (server_role.c, server_tls.c, server_h3.c, server_response.c,
  *     server_api.c): accepting connections (client Initials, Version
- *     Negotiation, refusal), the TLS server session, nghttp3 server side,
+ *     Negotiation, Retry and half-open limits under a handshake flood,
+ *     refusal), the TLS server session, nghttp3 server side,
  *     request assembly and delivery, responses, the thread-safe response
  *     API (cq_respond & co.) and its "live" table.
  *     A client role (connect, TLS client session, send requests, stream
@@ -85,6 +86,20 @@ uint64_t cq_now(void);
 void cq_log(cq_endpoint *ep, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A log line that packets can trigger (a flood would write one per
+ * datagram): the first is logged, the next ones within CQ_RATELOG_NS are
+ * counted and reported as one "... repeated N times" line at most that often. */
+#define CQ_RATELOG_NS (5 * NGTCP2_SECONDS)
+typedef struct cq_ratelog {
+    uint64_t next;             /* before this, only count */
+    unsigned long suppressed;
+    int level;
+    char msg[200];             /* the last message, for the summary line */
+} cq_ratelog;
+void cq_log_limited(cq_endpoint *ep, cq_ratelog *rl, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void cq_log_limited_flush(cq_endpoint *ep, cq_ratelog *rl); /* at stop */
+
 /* ===================================================================== */
 /* endpoint                                                               */
 /* ===================================================================== */
@@ -115,9 +130,11 @@ typedef struct cq_role {
      * (unsupported = 1).  Only the endpoint's acceptor gets these. */
     void (*accept)(cq_endpoint *ep, void *ctx, const cq_dgram *d, const ngtcp2_version_cid *vc,
                    int unsupported);
-    /* The connection may speak HTTP/3 now (keys and the peer's transport
-     * parameters are known): create nghttp3 and its control streams.  0/-1. */
-    int (*h3_setup)(cq_conn *c);
+    /* The handshake completed: the connection may speak HTTP/3 now (keys
+     * and the peer's transport parameters are known).  Create nghttp3 and
+     * its control streams here, not earlier, so a connection that never
+     * completes (a flood) never costs that.  0 or -1. */
+    int (*handshake_completed)(cq_conn *c);
     /* After nghttp3 has read stream data (quic_cb.c) and the parsed bytes'
      * credit is back: the role's follow-up that must not run inside nghttp3
      * callbacks (nghttp3 is not re-entrant).  May be NULL. */
@@ -208,7 +225,7 @@ struct cq_conn {
     uint64_t id;
     int state;
     ngtcp2_conn *qc;
-    nghttp3_conn *h3;       /* created by role->h3_setup */
+    nghttp3_conn *h3;       /* created by role->handshake_completed */
     gnutls_session_t tls;   /* created by the role (server or client session) */
     ngtcp2_crypto_conn_ref conn_ref;
     struct sockaddr_storage local, remote;
@@ -242,6 +259,10 @@ struct cq_conn {
     cq_stream *streams;
     size_t nstreams;
     size_t ndelivered;      /* streams in the server's live table */
+    int halfopen;           /* counted in the server's half-open connections */
+    int validated;          /* came with a valid Retry token */
+    uint8_t addrkey[16];    /* client IP, key of the server's per-address count */
+    uint8_t addrkeylen;     /* 0: not counted per address */
     int stop_pending;       /* some stream has stop_code set */
 };
 
@@ -326,6 +347,11 @@ struct cq_server {
     cq_map live;                  /* [ep.mu] (conn id, stream id) -> cq_live */
     size_t live_per_conn;         /* delivered requests a connection may have
                                      at once (beyond: 503 + retry-after) */
+    /* handshake floods (server_role.c) */
+    uint8_t retry_secret[32];     /* random per start: Retry tokens die with it */
+    atomic_uint_fast64_t halfopen, retries;
+    cq_map halfopen_by_addr;      /* client IP -> unvalidated half-open count */
+    cq_ratelog rl_refused, rl_retry, rl_token;
 };
 
 static inline cq_server *cq_srv(const cq_conn *c) { return (cq_server *)c->role_ctx; }

@@ -63,13 +63,10 @@ static int cb_remove_cid(ngtcp2_conn *qc, const ngtcp2_cid *cid, void *user) {
     return 0;
 }
 
-static int cb_recv_tx_key(ngtcp2_conn *qc, cq_level level, void *user) {
+static int cb_handshake_completed(ngtcp2_conn *qc, void *user) {
     (void)qc;
     cq_conn *c = user;
-    /* 1-RTT keys exist: the peer's transport parameters are known, so
-     * HTTP/3 can open its control and QPACK streams. */
-    if (level != CQ_LEVEL_1RTT) return 0;
-    return c->role->h3_setup(c) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+    return c->role->handshake_completed(c) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
 }
 
 static int cb_recv_stream_data(ngtcp2_conn *qc, uint32_t flags, int64_t sid,
@@ -77,6 +74,9 @@ static int cb_recv_stream_data(ngtcp2_conn *qc, uint32_t flags, int64_t sid,
                                void *user, void *stream_user) {
     (void)qc; (void)offset; (void)stream_user;
     cq_conn *c = user;
+    /* No stream data before the handshake completed (ngtcp2 holds back a
+     * server's 1-RTT packets until then, RFC 9001 §5.7; there is no 0-RTT),
+     * so nghttp3 exists here; dropping would be the only safe answer anyway. */
     if (!c->h3) return 0;
     uint64_t body_before = c->rx_body;
     nghttp3_ssize n = nghttp3_conn_read_stream(c->h3, sid, data, len,
@@ -191,5 +191,5 @@ void cq_callbacks_common(ngtcp2_callbacks *cb) {
     cb->get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
     cb->stream_stop_sending = cb_stream_stop_sending;
     cb->version_negotiation = ngtcp2_crypto_version_negotiation_cb;
-    cb->recv_tx_key = cb_recv_tx_key;
+    cb->handshake_completed = cb_handshake_completed;
 }

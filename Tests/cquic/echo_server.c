@@ -13,7 +13,7 @@
  *   GET  /retry         -> 503 with retry-after: 7
  *   GET  /stats         -> {"requests":..,"closed":..,"gone":.., and the
  *                          cq_server_stat counters "buffered", "credit",
- *                          "rx", "rejected", "keepalive"}
+ *                          "rx", "rejected", "keepalive", "halfopen", "retries"}
  *   anything else       -> 404
  *
  * Prints "PORT <n>" and "FP <sha256 fingerprint>" on stdout once listening.
@@ -112,16 +112,19 @@ static void on_request(void *user, const cq_request *r) {
         cq_respond(srv, r->conn_id, r->stream_id, 503, "application/json", "{\"error\": \"full\"}", 17,
                    "Retry-After", "7", 1);
     } else if (!strcmp(r->path, "/stats")) {
-        char buf[400];
+        char buf[512];
         snprintf(buf, sizeof(buf),
                  "{\"requests\": %ld, \"closed\": %ld, \"gone\": %ld, \"buffered\": %llu, "
-                 "\"credit\": %llu, \"rx\": %llu, \"rejected\": %llu, \"keepalive\": %llu}",
+                 "\"credit\": %llu, \"rx\": %llu, \"rejected\": %llu, \"keepalive\": %llu, "
+                 "\"halfopen\": %llu, \"retries\": %llu}",
                  atomic_load(&n_requests), atomic_load(&n_closed), atomic_load(&n_gone),
                  (unsigned long long)cq_server_stat(srv, CQ_STAT_BODY_BUFFERED),
                  (unsigned long long)cq_server_stat(srv, CQ_STAT_BODY_CREDIT),
                  (unsigned long long)cq_server_stat(srv, CQ_STAT_RX_BYTES),
                  (unsigned long long)cq_server_stat(srv, CQ_STAT_REJECTED),
-                 (unsigned long long)cq_server_stat(srv, CQ_STAT_KEEPALIVE_CONNS));
+                 (unsigned long long)cq_server_stat(srv, CQ_STAT_KEEPALIVE_CONNS),
+                 (unsigned long long)cq_server_stat(srv, CQ_STAT_HALFOPEN),
+                 (unsigned long long)cq_server_stat(srv, CQ_STAT_RETRIES));
         respond_text(r, 200, "application/json", buf);
     } else {
         respond_text(r, 404, "application/json", "{\"error\": \"not found\"}");
@@ -205,6 +208,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--max-conns")) cfg.max_connections = (uint32_t)atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--conn-budget")) cfg.max_conn_body_buffer = (size_t)atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--total-budget")) cfg.max_total_body_buffer = (size_t)atol(argv[i + 1]);
+        else if (!strcmp(argv[i], "--retry-halfopen")) cfg.retry_halfopen = (uint32_t)atol(argv[i + 1]);
         else if (!strcmp(argv[i], "--verbose")) verbose = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "unknown option %s\n", argv[i]);

@@ -340,8 +340,10 @@ def test_gtlsclient_interop(server, tmp_path):
 
 
 # The flow-control / keep-alive / STOP_SENDING tests live in limits_tests.py,
-# the malformed-request ones in malformed_tests.py
+# the malformed-request ones in malformed_tests.py, the handshake flood in
+# flood_tests.py
 # (not collected on its own); importing them here keeps test_cquic.py the one
 # entry point that the Makefile and scripts/check-trixie-headers.sh run.
 from limits_tests import *  # noqa: E402,F401,F403
 from malformed_tests import *  # noqa: E402,F401,F403
+from flood_tests import *  # noqa: E402,F401,F403

@@ -99,6 +99,16 @@ typedef struct cq_config {
     size_t max_total_body_buffer;  /* [endpoint] all connections; 0 = 64 MiB.  Each
                                       connection still gets 64 KiB beyond it so
                                       small requests never starve */
+    /* Handshake floods (client Initials from spoofed addresses that never
+     * answer).  Connections still in their handshake ("half-open") are
+     * counted; beyond these limits an Initial without a valid token gets a
+     * Retry (RFC 9000 §8.1.2): a real client comes back at once with the
+     * token, proving its address, and only then gets a connection.  A
+     * spoofed source never does, and costs one small stateless packet. */
+    uint32_t retry_halfopen;        /* half-open connections beyond which every
+                                       client must validate; 0 = 64 */
+    uint32_t max_halfopen_per_addr; /* unvalidated half-open connections per
+                                       client IP beyond which it must; 0 = 8 */
 } cq_config;
 
 /* Creates the server: loads the certificate, binds the UDP socket.  Returns
@@ -142,6 +152,8 @@ int cq_stream_end(cq_server *s, uint64_t conn_id, int64_t stream_id);
 #define CQ_STAT_RX_BYTES 2       /* UDP payload bytes received since start */
 #define CQ_STAT_REJECTED 3       /* requests reset because a body budget was full */
 #define CQ_STAT_KEEPALIVE_CONNS 4 /* connections currently sending keep-alive PINGs */
+#define CQ_STAT_HALFOPEN 5       /* connections still in their handshake */
+#define CQ_STAT_RETRIES 6        /* Retry packets sent since start */
 /* 0 for an unknown counter or a NULL server. */
 uint64_t cq_server_stat(const cq_server *s, int which);
 
