@@ -45,7 +45,7 @@ final class EngineCore: @unchecked Sendable {
     }
 
     func report(_ error: ScriptError) {
-        stats.add(.scriptErrors)
+        stats.addScriptError(script: error.script)
         events.scriptFailed(error)
     }
 

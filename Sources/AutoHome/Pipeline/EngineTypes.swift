@@ -100,6 +100,22 @@ public enum EngineCounter: Int, CaseIterable, Sendable {
 public final class EngineStats: @unchecked Sendable {
     private let lock = Lock()
     private var values = [Int](repeating: 0, count: EngineCounter.allCases.count)
+    private var errorsByScript: [String: Int] = [:]
     func add(_ counter: EngineCounter, _ n: Int = 1) { lock.withLock { values[counter.rawValue] += n } }
     public subscript(_ counter: EngineCounter) -> Int { lock.withLock { values[counter.rawValue] } }
+
+    /// One script error: `scriptErrors`, and the count of the script it came
+    /// from (`"(unknown)"` when no script can be named, e.g. a closure
+    /// countdown that ran away).
+    func addScriptError(script: String?) {
+        lock.withLock {
+            values[EngineCounter.scriptErrors.rawValue] += 1
+            errorsByScript[script ?? "(unknown)", default: 0] += 1
+        }
+    }
+
+    /// Script errors since start, per script file, by name.
+    public var scriptErrorsByScript: [(script: String, count: Int)] {
+        lock.withLock { errorsByScript.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    }
 }
