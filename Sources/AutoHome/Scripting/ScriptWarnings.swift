@@ -160,10 +160,13 @@ enum Suggest {
 /// Line numbers for warnings, found in the source text: good enough to point
 /// at the place, and nil when the text is built at run time.
 enum SourceLines {
-    /// The first line holding `'key'` or `"key"` (also as `device/key`).
+    /// The first line holding `set(` and `'key'` or `"key"` (also as
+    /// `device/key`); else the first line holding the quoted key at all.
     static func line(ofQuoted key: String, in source: String) -> Int? {
         let needles = ["'\(key)'", "\"\(key)\"", "'device/\(key)'", "\"device/\(key)\""]
-        return firstLine(in: source, from: 1) { l in needles.contains { l.contains($0) } }
+        let quoted = { (l: String) in needles.contains { l.contains($0) } }
+        return firstLine(in: source, from: 1) { l in quoted(l) && l.contains("set") }
+            ?? firstLine(in: source, from: 1, quoted)
     }
 
     /// The first line at or after `after` where `name` is written as a member
