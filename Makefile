@@ -55,10 +55,11 @@ check-trixie-headers: deps
 
 test: unit-test scenario-test cquic-test check-trixie-headers blackbox-test
 
-# Runs the daemon on defaults with its data under ./run/.
+# Runs the daemon on defaults with its data under ./run/. LISTEN=HOST:PORT
+# applies also when run/config.json exists (the script says which file it uses).
 run: release
 	@mkdir -p $(RUN_DIR)
-	@[ -f $(RUN_DIR)/config.json ] || scripts/make-run-config.sh $(RUN_DIR)
+	@scripts/make-run-config.sh $(RUN_DIR)
 	$(RELEASE_BIN) --config $(RUN_DIR)/config.json
 
 # Engine figures, then HTTP/3 figures from aioquic clients on loopback.

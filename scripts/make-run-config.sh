@@ -3,9 +3,34 @@
 # all of its data (admin token, TLS certificate, scripts, registrations)
 # under DIR. LISTEN overrides the address (default 127.0.0.1:4242, so a dev
 # machine does not expose the API; use LISTEN=0.0.0.0:4242 to serve the LAN).
+# When DIR/config.json exists it is kept (you may have edited it): LISTEN,
+# if given, replaces its "listen" key, and the run says which file it uses.
 #   scripts/make-run-config.sh DIR
 set -euo pipefail
 dir=${1:?usage: make-run-config.sh DIR}
+if [ -f "$dir/config.json" ]; then
+    file=$(cd "$dir" && pwd)/config.json
+    if [ -n "${LISTEN:-}" ]; then
+        python3 - "$file" "$LISTEN" <<'PY'
+import json, sys
+path, listen = sys.argv[1], sys.argv[2]
+with open(path) as f:
+    cfg = json.load(f)
+old = cfg.get("listen", "0.0.0.0:4242")
+if old != listen:
+    cfg["listen"] = listen
+    with open(path + ".tmp", "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+    import os
+    os.replace(path + ".tmp", path)
+    print("%s: listen changed from %s to %s (LISTEN)" % (path, old, listen))
+PY
+    fi
+    now=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("listen", "0.0.0.0:4242"))' "$file")
+    echo "using $file (listen $now); LISTEN=HOST:PORT make run changes the address, rm $file starts over"
+    exit 0
+fi
 listen=${LISTEN:-127.0.0.1:4242}
 mkdir -p "$dir/scripts"
 abs=$(cd "$dir" && pwd)

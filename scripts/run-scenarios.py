@@ -12,6 +12,9 @@ A scenario is a folder holding config.json, scripts/ (may be empty), events.ndjs
 
 For each scenario it runs, inside the scenario folder and with a 60 s timeout:
   BINARY replay --config config.json --scripts scripts events.ndjson
+The exit status must be 1 when an output line has `errors`, else 0 (SPEC §10). Scenarios with
+expected.ndjson then run once more with `--expect expected.ndjson`, the product's own comparison
+(docs/javascript.md), which must agree: exit 0.
 
 Matching of expected.ndjson (subset match):
   * the number of output lines must equal the number of expected lines;
@@ -194,8 +197,6 @@ def run_one(binary, sdir):
         return fails
 
     fails = []
-    if p.returncode != 0:
-        fails.append("exit status %d (expected 0)" % p.returncode)
     expected = []
     with open(os.path.join(sdir, "expected.ndjson"), encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
@@ -210,6 +211,10 @@ def run_one(binary, sdir):
         except ValueError as e:
             fails.append("stdout line %d is not JSON (%s): %s" % (n, e, line[:300]))
             actual.append({"$unparsable": line})
+    want_rc = 1 if any(isinstance(a, dict) and a.get("errors") for a in actual) else 0
+    if p.returncode != want_rc:
+        fails.append("exit status %d (expected %d: %s)" % (p.returncode, want_rc,
+                     "a line has errors" if want_rc else "no line has errors"))
     for i in range(max(len(expected), len(actual))):
         e = expected[i] if i < len(expected) else None
         a = actual[i] if i < len(actual) else None
@@ -223,9 +228,24 @@ def run_one(binary, sdir):
         if m:
             fails.append("output line %d: %s\n    expected: %s\n    actual:   %s" % (i + 1, m, _short(e, 2000),
                                                                                     _short(a, 2000)))
+    if not fails:
+        fails += run_expect(binary, sdir, cmd)
     if fails:
         fails.append(tail)
     return fails
+
+
+def run_expect(binary, sdir, cmd):
+    """The same replay with `--expect expected.ndjson`: the product's comparison must agree."""
+    cmd = cmd[:2] + ["--expect", "expected.ndjson"] + cmd[2:]
+    try:
+        p = subprocess.run(cmd, cwd=sdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                           timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return ["--expect timed out after %d s" % TIMEOUT]
+    if p.returncode != 0:
+        return ["replay --expect expected.ndjson exited %d:\n%s" % (p.returncode, _indent(p.stdout.decode("utf-8", "replace")[-3000:]))]
+    return []
 
 
 def _indent(s):

@@ -3,8 +3,9 @@ import AutoHomeSupport
 
 /// `POST /v1/event/<registration>`: a device reports values. The registration
 /// id is the credential. 202 `{"seq"}` once the event is in the ring, or with
-/// `?wait=1` 200 after processing with what was applied and skipped; the
-/// answer then comes from the engine worker that ran it, so the network
+/// `?wait=1` 200 after processing with what was applied and skipped and what
+/// the run's handlers sent, logged and threw (the fields of a replay line);
+/// the answer then comes from the engine worker that ran it, so the network
 /// thread never waits.
 enum EventRoutes {
     static func install(on r: Router, _ ctx: ServerContext) {
@@ -49,7 +50,5 @@ enum EventRoutes {
         }
     }
 
-    static func resultJSON(_ r: EventResult) -> JSON {
-        .object([("seq", .number(Double(r.seq))), ("applied", r.appliedJSON), ("skipped", r.skippedJSON)])
-    }
+    static func resultJSON(_ r: EventResult) -> JSON { r.json }
 }

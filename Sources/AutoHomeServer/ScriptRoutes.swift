@@ -32,7 +32,7 @@ enum ScriptRoutes {
             let name = try Check.scriptName(c.param("name"))
             let current = ctx.engine.scripts.files
             guard current.contains(where: { $0.name == name }) else { throw HTTPError.notFound("no script \"\(name)\"") }
-            return try change(ctx, current.filter { $0.name != name }, write: [], remove: [name])
+            return try change(ctx, current.filter { $0.name != name }, write: [], remove: [name], warnings: false)
         })
         r.add(Route("POST", "/v1/scripts", access: .scope(.admin), maxBody: ServerContext.maxBundleBytes,
                     blocking: true) { c throws(HTTPError) in try bundle(ctx, c) })
@@ -83,11 +83,14 @@ enum ScriptRoutes {
     }
 
     /// Validates `files` as the next generation and, if it loads, writes and
-    /// removes the named files on disk before the switch. 200 `{"generation"}`.
-    static func change(_ ctx: ServerContext, _ files: [ScriptFile], write: [ScriptFile], remove: [String]) throws(HTTPError) -> Response {
+    /// removes the named files on disk before the switch. 200 `{"generation",
+    /// "warnings"}`: what the new set has that can never run.
+    /// (`warnings: false`: DELETE answers only `{"generation"}`, SPEC §5.)
+    static func change(_ ctx: ServerContext, _ files: [ScriptFile], write: [ScriptFile], remove: [String],
+                       warnings: Bool = true) throws(HTTPError) -> Response {
         let dir = ctx.config.effectiveScriptsDir
         var saveError: FileError?
-        let result = ctx.engine.replaceScripts(files) { _ in
+        let result = ctx.engine.reloadScripts(files) { _ in
             do throws(FileError) {
                 try Files.makeDirectories(dir)
                 for f in write { try Files.writeAtomically(dir + "/" + f.name, Array(f.source.utf8)) }
@@ -98,9 +101,11 @@ enum ScriptRoutes {
             }
         }
         switch result {
-        case .success(let generation):
-            Log.info("scripts: generation \(generation) (\(write.map(\.name) + remove.map { "-" + $0 }))")
-            return .ok(.object([("generation", .number(Double(generation)))]))
+        case .success(let reload):
+            Log.info("scripts: generation \(reload.generation) (\(write.map(\.name) + remove.map { "-" + $0 }))")
+            var body: [(String, JSON)] = [("generation", .number(Double(reload.generation)))]
+            if warnings { body.append(("warnings", .array(reload.warnings.map(\.json)))) }
+            return .ok(.object(body))
         case .failure(let e):
             if let saveError { throw HTTPError(500, "cannot save the scripts: \(saveError.description)") }
             var err = HTTPError(422, e.message)

@@ -55,14 +55,17 @@ public final class ServerContext: @unchecked Sendable {
     public let engine: EventManager
     public let stores: ServerStores
     public let configDeviceIds: Set<String>
+    /// `/v1/logs`: subscribe it to the engine and `Log.sink` (the daemon does).
+    public let logs: LogRing
 
     public static let maxScriptBytes = 1 << 20
     public static let maxBundleBytes = 4 << 20
     /// Small JSON bodies (device definitions, groups, commands, tokens).
     public static let maxDefinitionBytes = 1 << 20
 
-    public init(config: Config, engine: EventManager, stores: ServerStores) {
+    public init(config: Config, engine: EventManager, stores: ServerStores, logs: LogRing = LogRing()) {
         self.config = config
+        self.logs = logs
         self.engine = engine
         self.stores = stores
         configDeviceIds = Set(config.devices.map(\.id))
@@ -87,6 +90,7 @@ public final class ServerContext: @unchecked Sendable {
         ScriptRoutes.install(on: r, self)
         TokenRoutes.install(on: r, self)
         PluginRoutes.install(on: r, self)
+        LogRoutes.install(on: r, self)
         LaterRoutes.install(on: r, self)
         return r
     }

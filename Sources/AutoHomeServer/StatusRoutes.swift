@@ -17,7 +17,8 @@ enum StatusRoutes {
                                 ("rejected", n(s[.rejected])), ("busy", n(s[.busy]))])),
             ("ring", .object([("capacity", n(engine.ring.capacity)), ("used", n(engine.ring.used))])),
             ("vms", .object([("size", n(engine.config.vms)), ("busy", n(engine.vmsBusy)), ("replaced", n(s[.vmsReplaced]))])),
-            ("scripts", .object([("generation", n(engine.scripts.generation)), ("errors", n(s[.scriptErrors]))])),
+            ("scripts", .object([("generation", n(engine.scripts.generation)), ("errors", n(s[.scriptErrors])),
+                                 ("errorsByScript", .object(s.scriptErrorsByScript.map { ($0.script, n($0.count)) }))])),
             ("memory", .object([("rssBytes", n(ProcessFigures.rssBytes()))])),
         ])
     }

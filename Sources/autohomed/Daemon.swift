@@ -13,6 +13,9 @@ import AutoHomeSupport
 enum Daemon {
     static func run(config: Config) -> Int32 {
         Log.level = config.logLevel
+        // GET /v1/logs: daemon lines through the sink, script output from the engine.
+        let logs = LogRing()
+        Log.sink = { [logs] level, message in logs.daemonLine(level, message) }
         // Block the signals before any thread starts, so every thread inherits
         // the mask and only sigwait below sees them.
         let signal = SignalWaiter([SIGTERM, SIGINT])
@@ -37,13 +40,13 @@ enum Daemon {
         // No plugin is built in yet (GPIO and sun come next); the seam is live.
         let plugins = PluginRegistry()
         let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
-                                  observers: [EngineLog(), stores.hub], timers: timers, plugins: plugins)
+                                  observers: [EngineLog(), stores.hub, logs], timers: timers, plugins: plugins)
         plugins.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
         do throws(ModelError) { try engine.start() } catch {
             fputs("autohomed: \(error.description)\n", stderr)
             return 1
         }
-        let context = ServerContext(config: config, engine: engine, stores: stores)
+        let context = ServerContext(config: config, engine: engine, stores: stores, logs: logs)
         let work = WorkQueue(name: "http-work")
         let server: HTTP3Server
         do throws(FileError) {
@@ -55,7 +58,7 @@ enum Daemon {
             engine.stop()
             return 1
         }
-        server.onStreamClosed = { [hub = stores.hub] in hub.closed($0) }
+        server.onStreamClosed = { [hub = stores.hub] in hub.closed($0); logs.closed($0) }
         stores.hub.sink = server
         server.start()
         let heartbeat = Heartbeat(hub: stores.hub, timers: timers)
@@ -75,6 +78,7 @@ enum Daemon {
         Log.info("signal \(sig): stopping")
         heartbeat.stop()
         stores.hub.endAll()
+        logs.stop()
         server.stop()
         work.stop()
         engine.stop()

@@ -8,7 +8,8 @@ import AutoHomeSupport
 let usage = """
 usage: autohomed [--config FILE]            run the daemon
        autohomed --check-config [--config FILE]
-       autohomed replay --config FILE [--scripts DIR] EVENTS.ndjson
+       autohomed replay [--config FILE] [--scripts DIR] [--devices FILE] [--groups FILE]
+                        [--expect FILE] EVENTS.ndjson
        autohomed --version
 """
 

@@ -17,6 +17,7 @@ The server certificate is self-signed, so verification is off; pinning is
 the CLI's business, not these tests'.
 
     python3 h3client.py [--token T] [--data BODY] PORT METHOD PATH
+    python3 h3client.py [--token T] --stream PORT GET PATH   # an open stream, line by line until Ctrl-C
 """
 import asyncio
 import contextlib
@@ -268,16 +269,39 @@ def request_sync(host, port, method, path, body=None, token=None, headers=(), ti
     return asyncio.run(go())
 
 
+async def print_stream(port, method, path, token):
+    """Prints an open stream's lines as they come (action streams, followed logs)."""
+    async with connect_h3("127.0.0.1", port) as c:
+        s = await c.open_stream(method, path, token=token)
+        print(s.status, s.headers.get("content-type", ""), flush=True)
+        while True:
+            try:
+                print(await s.next_line(timeout=3600), flush=True)
+            except asyncio.TimeoutError:
+                continue
+            except EOFError:
+                return
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     tok = data = None
+    stream = False
     while args and args[0].startswith("--"):
+        if args[0] == "--stream":
+            stream = True
+            args = args[1:]
+            continue
         if args[0] == "--token":
             tok = args[1]
         elif args[0] == "--data":
             data = args[1]
         args = args[2:]
     port, method, path = int(args[0]), args[1], args[2]
+    if stream:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(print_stream(port, method, path, tok))
+        sys.exit(0)
     resp = request_sync("127.0.0.1", port, method, path, data, tok)
     print(resp.status, resp.headers.get("content-type", ""))
     print(resp.text)

@@ -16,7 +16,7 @@ def test_status_shape(daemon):
     assert set(s["events"]) == {"accepted", "processed", "rejected", "busy"}
     assert s["ring"] == {"capacity": 1024, "used": s["ring"]["used"]}
     assert set(s["vms"]) == {"size", "busy", "replaced"} and s["vms"]["size"] == 4
-    assert set(s["scripts"]) == {"generation", "errors"}
+    assert set(s["scripts"]) == {"generation", "errors", "errorsByScript"}
     assert s["memory"]["rssBytes"] > 1 << 20
     assert isinstance(s["version"], str) and s["uptimeSeconds"] >= 0
 

@@ -34,7 +34,8 @@ def test_wait_applied_and_skipped(daemon, reg):
     r = daemon.post("/v1/event/%s?wait=1" % reg, ev(("door", "open"), ("label", "front")), token=None)
     assert r.status == 200, r.text
     body = r.json()
-    assert set(body) == {"seq", "applied", "skipped"}
+    assert set(body) == {"seq", "applied", "skipped", "actions", "logs", "errors"}  # SPEC §5: a replay line's fields
+    assert body["actions"] == [] and body["logs"] == [] and body["errors"] == []
     assert body["applied"] == [{"name": "door", "value": True}, {"name": "label", "value": "front"}]
     assert body["skipped"] == []
     # the same values again: nothing changes

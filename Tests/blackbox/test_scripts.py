@@ -18,7 +18,7 @@ def test_put_get_list_delete(make_daemon):
     assert listing["generation"] == 1
     src = "set('lamp', { level_onchange: function (v) { home.log(greeting + v); } });\n"
     r = d.put("/v1/scripts/lamp.js", src)
-    assert r.status == 200 and r.json() == {"generation": 2}
+    assert r.status == 200 and r.json() == {"generation": 2, "warnings": []}
     listing = d.get("/v1/scripts").json()
     assert listing["generation"] == 2
     entry = [s for s in listing["scripts"] if s["name"] == "lamp.js"][0]

@@ -67,13 +67,15 @@ final class EngineCore: @unchecked Sendable {
     }
 
     func report(_ error: ScriptError) {
-        stats.add(.scriptErrors)
+        stats.addScriptError(script: error.script)
         events.scriptFailed(error)
     }
 
     /// `device.set(name, value)` from a script: writes the live value, records
     /// history and sends an action; it does not run the device's handlers.
-    func scriptSet(deviceId: String, property: String, value json: JSON) throws(ModelError) {
+    /// `seq`: the run it happens in, if any. Returns the action sent.
+    @discardableResult
+    func scriptSet(deviceId: String, property: String, value json: JSON, seq: UInt64? = nil) throws(ModelError) -> DeviceAction {
         guard let slot = state.slot(of: deviceId) else { throw ModelError("device.set: unknown device \"\(deviceId)\"") }
         let live = state.live(slot: slot)
         guard let i = live.schema.propertyIndex(property) else {
@@ -91,6 +93,8 @@ final class EngineCore: @unchecked Sendable {
         let now = clock.nowMillis()
         let version = state.commit(slot: slot, [(i, value)], time: now)
         events.valuesCommitted(device: version, changes: [(property, value)], time: now)
-        events.actionSent(DeviceAction(deviceId: deviceId, properties: [(property, value.json)]))
+        let action = DeviceAction(deviceId: deviceId, properties: [(property, value.json)], seq: seq)
+        events.actionSent(action)
+        return action
     }
 }

@@ -7,15 +7,28 @@ public struct ScriptLog: Sendable, Equatable {
     public var script: String
     public var level: LogLevel
     public var message: String
+    /// The event whose run logged this; nil outside a run (countdowns,
+    /// `thread()`, `onstart`, a script's top level).
+    public var seq: UInt64?
+
+    public init(script: String, level: LogLevel, message: String, seq: UInt64? = nil) {
+        self.script = script
+        self.level = level
+        self.message = message
+        self.seq = seq
+    }
 }
 
 public struct DeviceAction: Sendable, Equatable {
     public var deviceId: String
     public var properties: [(name: String, value: JSON)]
+    /// The event whose run sent this; nil outside a run. Not part of `==`.
+    public var seq: UInt64?
 
-    public init(deviceId: String, properties: [(name: String, value: JSON)]) {
+    public init(deviceId: String, properties: [(name: String, value: JSON)], seq: UInt64? = nil) {
         self.deviceId = deviceId
         self.properties = properties
+        self.seq = seq
     }
 
     public static func == (a: DeviceAction, b: DeviceAction) -> Bool {
@@ -29,13 +42,33 @@ public struct DeviceAction: Sendable, Equatable {
     }
 }
 
-/// The outcome of one processed event (`?wait=1` and replay).
+/// The outcome of one processed event: what step 3 applied, what was
+/// skipped, and what the run's own handlers sent, logged and threw. Work the
+/// run started elsewhere (`thread()`, countdowns) is not part of it. Both
+/// `?wait=1` and replay render it with `fields`, so the two always agree.
 public struct EventResult: Sendable {
     public var seq: UInt64
     public var deviceId: String
     public var applied: [(name: String, value: JSON)] = []
     public var skipped: [(name: String, reason: String)] = []
+    public var actions: [DeviceAction] = []
+    public var logs: [ScriptLog] = []
     public var errors: [ScriptError] = []
+
+    public init(seq: UInt64, deviceId: String) {
+        self.seq = seq
+        self.deviceId = deviceId
+    }
+
+    /// `applied`, `skipped`, `actions`, `logs`, `errors` as SPEC §10 shows
+    /// them: logs as their text, errors as `file.js:LINE: message`.
+    public var fields: [(String, JSON)] {
+        [("applied", appliedJSON), ("skipped", skippedJSON), ("actions", .array(actions.map(\.json))),
+         ("logs", .array(logs.map { .string($0.message) })), ("errors", .array(errors.map { .string($0.description) }))]
+    }
+
+    /// The `?wait=1` answer: `{"seq", "applied", "skipped", "actions", "logs", "errors"}`.
+    public var json: JSON { .object([("seq", .number(Double(seq)))] + fields) }
 
     public var appliedJSON: JSON {
         .array(applied.map { .object([("name", .string($0.name)), ("value", $0.value)]) })
@@ -67,6 +100,22 @@ public enum EngineCounter: Int, CaseIterable, Sendable {
 public final class EngineStats: @unchecked Sendable {
     private let lock = Lock()
     private var values = [Int](repeating: 0, count: EngineCounter.allCases.count)
+    private var errorsByScript: [String: Int] = [:]
     func add(_ counter: EngineCounter, _ n: Int = 1) { lock.withLock { values[counter.rawValue] += n } }
     public subscript(_ counter: EngineCounter) -> Int { lock.withLock { values[counter.rawValue] } }
+
+    /// One script error: `scriptErrors`, and the count of the script it came
+    /// from (`"(unknown)"` when no script can be named, e.g. a closure
+    /// countdown that ran away).
+    func addScriptError(script: String?) {
+        lock.withLock {
+            values[EngineCounter.scriptErrors.rawValue] += 1
+            errorsByScript[script ?? "(unknown)", default: 0] += 1
+        }
+    }
+
+    /// Script errors since start, per script file, by name.
+    public var scriptErrorsByScript: [(script: String, count: Int)] {
+        lock.withLock { errorsByScript.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    }
 }

@@ -88,7 +88,10 @@ public final class EventManager: @unchecked Sendable {
         for d in config.devices { state.define(d, now: now) }
         state.setGroups(try GroupGraph(config.groups, knownDevices: state.deviceIds))
         let set = core.scripts
-        for e in validate(set) { core.report(e) }
+        let checked = check(set)
+        for e in checked.errors { core.report(e) }
+        startWarnings = checked.warnings
+        for w in checked.warnings { Log.warn("script warning: \(w.description)") }
         for vm in dispatcher.vms { vm.host.muted = vm.index != 0; vm.rebuild(set); vm.host.muted = false }
         dispatcher.start()
         if !clock.isVirtual {
@@ -298,24 +301,56 @@ public final class EventManager: @unchecked Sendable {
     }
 
     /// Compiles and loads a script set in a scratch VM; the errors it met.
-    public func validate(_ set: ScriptSet) -> [ScriptError] {
+    public func validate(_ set: ScriptSet) -> [ScriptError] { check(set).errors }
+
+    /// What loading a set in a scratch VM found: the errors, and the warnings
+    /// for handlers that can never run against today's devices, groups and
+    /// plugins (SPEC §5).
+    public struct ScriptCheck: Sendable {
+        public var errors: [ScriptError]
+        public var warnings: [ScriptWarning]
+    }
+
+    public func check(_ set: ScriptSet) -> ScriptCheck {
         let scratch = ScriptVM(index: -1, core: core)
         scratch.host.muted = true
-        return scratch.rebuild(set)
+        scratch.host.registrations = []
+        let errors = scratch.rebuild(set)
+        let live = state.allLive()
+        let linter = ScriptLinter(devices: Dictionary(live.map { ($0.id, $0.definition.properties.map(\.name)) }, uniquingKeysWith: { a, _ in a }),
+                                  deviceOrder: live.map(\.id), groups: state.groups.groups.map(\.id),
+                                  plugins: (core.plugins?.catalog() ?? []).map(\.name), files: set.files)
+        return ScriptCheck(errors: errors, warnings: linter.warnings(scratch.host.registrations ?? []))
+    }
+
+    /// The warnings the scripts had at start-up (also in the log).
+    public private(set) var startWarnings: [ScriptWarning] = []
+
+    /// A script generation that was switched in, with its warnings.
+    public struct ScriptReload: Sendable {
+        public var generation: Int
+        public var warnings: [ScriptWarning]
     }
 
     /// Makes `files` the next script generation if every file loads; runs in
     /// progress finish on the old generation, new runs take the new one.
     public func replaceScripts(_ files: [ScriptFile], commit: ((ScriptSet) throws -> Void)? = nil) -> Result<Int, ScriptError> {
+        reloadScripts(files, commit: commit).map(\.generation)
+    }
+
+    /// `replaceScripts`, also answering the new set's warnings.
+    public func reloadScripts(_ files: [ScriptFile], commit: ((ScriptSet) throws -> Void)? = nil) -> Result<ScriptReload, ScriptError> {
         scriptsLock.withLock {
             let set = ScriptSet(generation: core.scripts.generation + 1, files: files)
-            if let first = validate(set).first { return .failure(first) }
+            let checked = check(set)
+            if let first = checked.errors.first { return .failure(first) }
             do { try commit?(set) } catch {
                 return .failure(ScriptError(script: nil, line: nil, message: "cannot save the scripts: \(error)"))
             }
             core.scripts = set
             dispatcher.enqueue(.onstart(generation: set.generation))
-            return .success(set.generation)
+            for w in checked.warnings { Log.info("script warning: \(w.description)") }
+            return .success(ScriptReload(generation: set.generation, warnings: checked.warnings))
         }
     }
 

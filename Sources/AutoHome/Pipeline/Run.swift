@@ -19,6 +19,7 @@ final class Run {
     private let event: DecodedEvent
     private let arrivedAt: Int64
     private var result: EventResult
+    private let output: RunOutput
     private var before: DeviceVersion!
     private var items: [Item] = []
     private var eventJSON = ""
@@ -35,25 +36,34 @@ final class Run {
         self.slot = slot
         self.event = event
         self.result = EventResult(seq: seq, deviceId: deviceId)
+        self.output = RunOutput(seq: seq)
     }
 
+    /// Runs the event; the result holds what its handlers logged and sent.
     func execute() -> EventResult {
         let snapshot = core.state.openSnapshot()
         vm.host.snapshot = snapshot
-        defer {
-            vm.host.snapshot = nil
-            snapshot.close()
-        }
+        vm.host.output = output
+        steps(snapshot)
+        vm.host.snapshot = nil
+        vm.host.output = nil
+        snapshot.close()
+        result.logs = output.logs
+        result.actions = output.actions
+        return result
+    }
+
+    private func steps(_ snapshot: Snapshot) {
         guard let before = snapshot.device(result.deviceId) else {
             result.errors.append(ScriptError(script: nil, line: nil, message: "device \"\(result.deviceId)\" no longer exists"))
-            return result
+            return
         }
         self.before = before
         // Property windows count from the event's arrival (SPEC §1: "a value
         // arriving before then"); a group's window from when its handler runs.
         admit(now: arrivedAt)
         let now = core.clock.nowMillis()
-        if items.isEmpty { return result }
+        if items.isEmpty { return }
 
         let deviceKey = result.deviceId
         var skipGroups = false
@@ -104,9 +114,10 @@ final class Run {
             }
         }
         if !commandAction.isEmpty {
-            core.events.actionSent(DeviceAction(deviceId: deviceKey, properties: commandAction))
+            let action = DeviceAction(deviceId: deviceKey, properties: commandAction, seq: seq)
+            output.actions.append(action)
+            core.events.actionSent(action)
         }
-        return result
     }
 
     /// Resolves the event's properties against the snapshot and applies the
@@ -191,6 +202,8 @@ final class Run {
     }
 
     private func record(_ e: ScriptError) {
+        var e = e
+        e.seq = seq
         result.errors.append(e)
         core.report(e)
     }

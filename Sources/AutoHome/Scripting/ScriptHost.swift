@@ -20,6 +20,8 @@ final class ScriptHost {
     weak var vm: ScriptVM?
     /// What the current run sees; natives outside a run open their own.
     var snapshot: Snapshot?
+    /// The current run's logs and actions (nil outside a run).
+    var output: RunOutput?
     /// Set while a VM loads scripts it is not the first to load: top-level
     /// logs and device writes happen once, not once per VM.
     var muted = false
@@ -29,6 +31,9 @@ final class ScriptHost {
     /// Handlers each `set(key, …)` registered in this VM: lets a run skip the
     /// call (and building its arguments) when no handler exists.
     var registered: [String: (script: String, functions: Set<String>)] = [:]
+    /// Every `set()` call in load order, kept only by a scratch VM that
+    /// checks a set for warnings (nil: not kept).
+    var registrations: [Registration]?
 
     init(core: EngineCore, vmIndex: Int) {
         self.core = core
@@ -46,12 +51,16 @@ final class ScriptHost {
         func arg(_ i: Int) -> String { i < args.count ? (args[i] ?? "") : "" }
         switch native {
         case .registered:
-            registered[arg(0)] = (arg(2), Set(arg(1).split(separator: ",").map(String.init)))
+            let functions = arg(1).split(separator: ",").map(String.init)
+            registered[arg(0)] = (arg(2), Set(functions))
+            registrations?.append(Registration(key: arg(0), script: arg(2), functions: functions))
             return .success(nil)
         case .log:
             if muted { return .success(nil) }
             let level = LogLevel(name: arg(1)) ?? .info
-            core.events.scriptLogged(ScriptLog(script: arg(0), level: level, message: arg(2)))
+            let log = ScriptLog(script: arg(0), level: level, message: arg(2), seq: output?.seq)
+            output?.logs.append(log)
+            core.events.scriptLogged(log)
             return .success(nil)
         case .device:
             return .success(withSnapshot { $0.device(arg(0))?.viewJSON().text })
@@ -84,7 +93,10 @@ final class ScriptHost {
             if muted { return .success(nil) }
             let value: JSON
             do { value = try JSON.parse(arg(2)) } catch { return .failure(ModelError("device.set: \(error.description)")) }
-            do { try core.scriptSet(deviceId: arg(0), property: arg(1), value: value) } catch { return .failure(error) }
+            do {
+                let action = try core.scriptSet(deviceId: arg(0), property: arg(1), value: value, seq: output?.seq)
+                output?.actions.append(action)
+            } catch { return .failure(error) }
             return .success(nil)
         case .countdown:
             let seconds = Double(arg(1)) ?? 0

@@ -46,6 +46,8 @@ public struct ScriptError: Error, Sendable, Equatable, CustomStringConvertible {
     public var script: String?
     public var line: Int?
     public var message: String
+    /// The event whose run threw this; nil outside a run.
+    public var seq: UInt64?
 
     public init(script: String?, line: Int?, message: String) {
         self.script = script

@@ -1,0 +1,3 @@
+set('lamp', {
+  level_ontrigger: function (p) { home.log('never' }
+});

@@ -1,0 +1,1 @@
+set('lamp', { level_onchange: function (v) { home.log('level ' + v); } });
