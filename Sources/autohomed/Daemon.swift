@@ -11,8 +11,13 @@ import AutoHomeSupport
 /// SIGTERM/SIGINT; then the server stops (connections closed), the engine
 /// finishes what is queued, and the process exits 0.
 enum Daemon {
-    static func run(config: Config) -> Int32 {
+    static func run(config: Config, source: String) -> Int32 {
         Log.level = config.logLevel
+        let pluginSetup: PluginSetupConfig
+        do throws(ConfigError) { pluginSetup = try PluginSetupConfig.validate(config, source: source) } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            return 1
+        }
         // Block the signals before any thread starts, so every thread inherits
         // the mask and only sigwait below sees them.
         let signal = SignalWaiter([SIGTERM, SIGINT])
@@ -34,13 +39,23 @@ enum Daemon {
         let engineConfig = stores.engineConfig(config)
         // One timer thread for the whole daemon: countdowns, heartbeat, flushes.
         let timers = TimerService()
-        // No plugin is built in yet (GPIO and sun come next); the seam is live.
-        let plugins = PluginRegistry()
+        // gpio, sun and the external programs (docs/gpio.md, docs/plugins.md).
+        let plugins: DaemonPlugins
+        do throws(ConfigError) { plugins = try DaemonPlugins(pluginSetup, timers: timers, source: source) } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            return 1
+        }
         let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
-                                  observers: [EngineLog(), stores.hub], timers: timers, plugins: plugins)
-        plugins.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
+                                  observers: [EngineLog(), stores.hub], timers: timers, plugins: plugins.registry)
+        plugins.registry.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
         do throws(ModelError) { try engine.start() } catch {
             fputs("autohomed: \(error.description)\n", stderr)
+            return 1
+        }
+        do throws(ConfigError) { try plugins.start(engine: engine) } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            engine.stop()
+            timers.stop()
             return 1
         }
         let context = ServerContext(config: config, engine: engine, stores: stores)
@@ -52,6 +67,7 @@ enum Daemon {
                                      router: context.makeRouter(work: work))
         } catch {
             fputs("autohomed: \(error.description)\n", stderr)
+            plugins.stop()
             engine.stop()
             return 1
         }
@@ -77,6 +93,7 @@ enum Daemon {
         stores.hub.endAll()
         server.stop()
         work.stop()
+        plugins.stop()
         engine.stop()
         timers.stop()
         Log.info("stopped")

@@ -39,7 +39,7 @@ public final class GPIOPlugin: Plugin, EngineObserver, @unchecked Sendable {
         init(spec: String, lines: [Line]) { self.spec = spec; self.lines = lines }
     }
 
-    private let lock = Lock()
+    private let lock = PluginLock()
     private let chips: [Chip]
     private let byProperty: [String: Line]
     private let driver: GPIODriver
@@ -88,12 +88,8 @@ public final class GPIOPlugin: Plugin, EngineObserver, @unchecked Sendable {
             for c in chips {
                 switch driver.open(c.spec) {
                 case .opened(let chip):
-                    do throws(ConfigError) {
-                        followUps += try acquire(c, chip, atStart: true)
-                    } catch {
-                        chip.close()
-                        throw error
-                    }
+                    // On failure acquire releases what it took (and the chip).
+                    followUps += try acquire(c, chip, atStart: true)
                 case .missing(let why):
                     Log.warn("gpio: \(why); \(c.lines.map(\.cfg.label).joined(separator: ", ")) wait for it (tried again every \(retryMs / 1000) s)")
                     c.lastProblem = why
@@ -185,18 +181,26 @@ public final class GPIOPlugin: Plugin, EngineObserver, @unchecked Sendable {
         }
     }
 
-    /// Under the lock.
+    /// Under the lock: the chip's lines are detached now (handlers find
+    /// nothing), and released once the lock is free and the I/O thread has
+    /// let go of their descriptors (see `PluginLock`).
     private func releaseLines(_ c: Chip) {
+        let tokens = c.lines.compactMap(\.token)
+        let inputs = c.lines.compactMap(\.input)
+        let outputs = c.lines.compactMap(\.output)
+        let chip = c.chip
         for l in c.lines {
-            if let t = l.token { poller.remove(t) }
             l.token = nil
-            l.input?.release()
-            l.output?.release()
             l.input = nil
             l.output = nil
         }
-        c.chip?.close()
         c.chip = nil
+        lock.afterUnlock { [poller] in
+            for t in tokens { poller.remove(t) }
+            for i in inputs { i.release() }
+            for o in outputs { o.release() }
+            chip?.close()
+        }
     }
 
     /// Under the lock.
@@ -222,7 +226,6 @@ public final class GPIOPlugin: Plugin, EngineObserver, @unchecked Sendable {
                     c.lastProblem = nil
                     return
                 } catch {
-                    chip.close()
                     problem = error.description
                 }
             case .missing(let why), .invalid(let why):
