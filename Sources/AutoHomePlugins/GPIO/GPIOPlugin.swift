@@ -72,6 +72,8 @@ public final class GPIOPlugin: Plugin, EngineObserver, @unchecked Sendable {
         self.source = source
     }
 
+    private var every: String { retryMs % 1000 == 0 ? "\(retryMs / 1000) s" : "\(retryMs) ms" }
+
     // MARK: life cycle
 
     /// Requests every line of every chip that is there; a chip that is
@@ -91,7 +93,7 @@ public final class GPIOPlugin: Plugin, EngineObserver, @unchecked Sendable {
                     // On failure acquire releases what it took (and the chip).
                     followUps += try acquire(c, chip, atStart: true)
                 case .missing(let why):
-                    Log.warn("gpio: \(why); \(c.lines.map(\.cfg.label).joined(separator: ", ")) wait for it (tried again every \(retryMs / 1000) s)")
+                    Log.warn("gpio: \(why); \(c.lines.map(\.cfg.label).joined(separator: ", ")) wait for it (tried again every \(every))")
                     c.lastProblem = why
                     scheduleRetry(c)
                 case .invalid(let why):
@@ -232,7 +234,7 @@ public final class GPIOPlugin: Plugin, EngineObserver, @unchecked Sendable {
                 problem = why
             }
             // Say it once, not every 5 s.
-            if problem != c.lastProblem { Log.warn("gpio: \(problem) (trying again every \(retryMs / 1000) s)") }
+            if problem != c.lastProblem { Log.warn("gpio: \(problem) (trying again every \(every))") }
             c.lastProblem = problem
         }
         for f in followUps { f() }
@@ -258,7 +260,7 @@ public final class GPIOPlugin: Plugin, EngineObserver, @unchecked Sendable {
     private func chipLost(containing l: Line, _ why: String) {
         lock.withLock {
             guard let c = chips.first(where: { $0.lines.contains { $0 === l } }), c.chip != nil, !stopped else { return }
-            Log.error("gpio: chip \"\(c.spec)\" lost (\(why)); its lines are released and it is tried again every \(retryMs / 1000) s")
+            Log.error("gpio: chip \"\(c.spec)\" lost (\(why)); its lines are released and it is tried again every \(every)")
             releaseLines(c)
             c.lastProblem = why
             scheduleRetry(c)
