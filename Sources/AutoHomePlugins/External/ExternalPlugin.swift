@@ -40,8 +40,11 @@ public final class ExternalPlugin: Plugin, @unchecked Sendable {
     private var listenFd: Int32 = -1
     private var listenToken: FDPoller.Token?
     private var child: ChildProcess?
-    /// Killed children not yet reaped.
-    private var zombies: [ChildProcess] = []
+    /// Children that are done for but not yet reaped, with the time after
+    /// which they get SIGKILL (0: already sent).
+    private var zombies: [(child: ChildProcess, killAt: UInt64)] = []
+    /// One that closed its socket may still be exiting on its own.
+    static let exitGraceMs: UInt64 = 1000
     private var connFd: Int32 = -1
     private var connToken: FDPoller.Token?
     private var inbox: [UInt8] = []
@@ -118,7 +121,7 @@ public final class ExternalPlugin: Plugin, @unchecked Sendable {
             unlink(socketPath)
             if let c = child { toEnd.append(c) }
             child = nil
-            toEnd += zombies
+            toEnd += zombies.map(\.child)
             zombies = []
         }
         for c in toEnd { c.signal(SIGTERM) }
@@ -154,22 +157,26 @@ public final class ExternalPlugin: Plugin, @unchecked Sendable {
                 }
             }
         case .failure(let e):
-            Log.error("plugin \(name): \(e.description)")
+            Log.error("plugin \(name): \(e.description); starting it again in \(ExternalPlugin.seconds(backoffMs))")
             scheduleRestart()
         }
     }
 
     /// Under the lock: the plugin is gone or must go. Kills it, fails every
     /// pending call at once, and schedules the restart.
-    private func down(_ reason: String) {
+    private func down(_ reason: String, kill: Bool = true) {
         guard !stopped else { return }
         dropConnection("plugin \"\(name)\" went down (\(reason))")
         if let h = helloTimer { timers.cancel(h) }
         helloTimer = nil
         if let c = child {
-            if c.reap() == nil {
+            if let how = c.reap() {
+                Log.info("plugin \(name): pid \(c.pid) \(how)")
+            } else if kill {
                 c.signal(SIGKILL)
-                zombies.append(c)
+                zombies.append((c, 0))
+            } else {
+                zombies.append((c, monotonicNanos() + ExternalPlugin.exitGraceMs * 1_000_000))
             }
             child = nil
         }
@@ -211,7 +218,16 @@ public final class ExternalPlugin: Plugin, @unchecked Sendable {
     /// Timer thread: reaps children that ended.
     private func reap() {
         lock.withLock {
-            zombies = zombies.filter { $0.reap() == nil }
+            let now = monotonicNanos()
+            zombies = zombies.compactMap { z in
+                if let how = z.child.reap() {
+                    Log.info("plugin \(name): pid \(z.child.pid) \(how)")
+                    return nil
+                }
+                guard z.killAt != 0, now >= z.killAt else { return z }
+                z.child.signal(SIGKILL)
+                return (z.child, 0)
+            }
             guard let c = child, let how = c.reap() else { return }
             child = nil
             down(how)
@@ -255,7 +271,7 @@ public final class ExternalPlugin: Plugin, @unchecked Sendable {
         }
         for line in lines {
             if line.isEmpty {
-                lock.withLock { if connFd >= 0 { down("closed its socket") } }
+                lock.withLock { if connFd >= 0 { down("closed its socket", kill: false) } }
                 return
             }
             handle(line)
