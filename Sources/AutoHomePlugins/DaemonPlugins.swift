@@ -9,8 +9,8 @@ import AutoHomeSupport
 /// programs, sharing one I/O thread and the daemon's timer service.
 ///
 /// Order: `init` (before the engine is built: the registry's catalog is what
-/// the VMs see), `start(engine:)` after `engine.start()`, `stop()` before
-/// `engine.stop()`.
+/// the VMs see), `open(engine:)` before `engine.start()`, `start(engine:)`
+/// after it, `stop()` before `engine.stop()`.
 public final class DaemonPlugins: @unchecked Sendable {
     public let registry = PluginRegistry()
     public let poller = FDPoller()
@@ -43,15 +43,21 @@ public final class DaemonPlugins: @unchecked Sendable {
         }
     }
 
-    /// Requests the GPIO lines (a mistake throws, naming key and line), arms
-    /// the sun events and starts the external programs (without waiting).
-    public func start(engine: EventManager) throws(ConfigError) {
+    /// Before `engine.start()`: requests the GPIO lines; a mistake throws,
+    /// naming key and line, before any script has run.
+    public func open(engine: EventManager) throws(ConfigError) {
         do throws(ConfigError) {
-            try gpio?.start(engine: engine)
+            try gpio?.open(engine: engine)
         } catch {
             stop()
             throw error
         }
+    }
+
+    /// After `engine.start()`: the lines' initial values, the sun events, the
+    /// external programs (started without waiting for them).
+    public func start(engine: EventManager) throws(ConfigError) {
+        gpio?.announce()
         sun?.start { [weak engine] kind, data in
             engine?.pluginEvent(plugin: "sun", event: kind.rawValue, data: data)
         }

@@ -48,8 +48,14 @@ enum Daemon {
         let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
                                   observers: [EngineLog(), stores.hub], timers: timers, plugins: plugins.registry)
         plugins.registry.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
+        do throws(ConfigError) { try plugins.open(engine: engine) } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            timers.stop()
+            return 1
+        }
         do throws(ModelError) { try engine.start() } catch {
             fputs("autohomed: \(error.description)\n", stderr)
+            plugins.stop()
             return 1
         }
         do throws(ConfigError) { try plugins.start(engine: engine) } catch {

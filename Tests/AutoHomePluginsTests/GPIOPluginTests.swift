@@ -170,7 +170,7 @@ final class GPIOPluginTests: XCTestCase {
         busy.busy[2] = "gpio-keys"
         e = try startError(#"[{"chip":"gpiochip0","line":1,"device":"relay","property":"on","direction":"output"},"# +
                            #"{"chip":"gpiochip0","line":2,"device":"door","property":"open","direction":"input"}]"#, busy)
-        XCTAssertTrue(e.contains("gpio.lines[1] (chip \"gpiochip0\" line 2)") && e.contains("in use by \"gpio-keys\""), e)
+        XCTAssertTrue(e.contains("\"gpio.lines[1]\" (chip \"gpiochip0\" line 2)") && e.contains("in use by \"gpio-keys\""), e)
         XCTAssertTrue(busy.outputs[1]!.released, "what was taken before the mistake is released")
         e = try startError(#"[{"chip":"/dev/null","line":1,"device":"relay","property":"on","direction":"output"}]"#)
         XCTAssertTrue(e.contains("gpio.lines[0].chip") && e.contains("not a GPIO chip"), e)

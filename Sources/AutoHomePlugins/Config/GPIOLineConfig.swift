@@ -32,6 +32,9 @@ public struct GPIOLineConfig: Sendable, Equatable {
 
     /// `gpio.lines[2] (chip "gpiochip0" line 17)`: how messages name a line.
     public var label: String { "gpio.lines[\(index)] (chip \"\(chip)\" \(line))" }
+    /// The same for config errors, with the key quoted like every other key:
+    /// `"gpio.lines[2]" (chip "gpiochip0" line 17)`.
+    public var keyLabel: String { "\"gpio.lines[\(index)]\" (chip \"\(chip)\" \(line))" }
     public var key: String { "\(device).\(property)" }
 }
 
@@ -51,10 +54,10 @@ public enum GPIOConfig {
             let line = try decodeLine(item, index: i, devices: devices, source: source)
             for other in out {
                 if other.chip == line.chip && other.line == line.line {
-                    throw ConfigError("\(source): \"\(line.label)\" is configured twice (also gpio.lines[\(other.index)])")
+                    throw ConfigError("\(source): \(line.keyLabel) is configured twice (also gpio.lines[\(other.index)])")
                 }
                 if other.key == line.key {
-                    throw ConfigError("\(source): \"\(line.label)\" property \"\(line.key)\" already has a line (gpio.lines[\(other.index)])")
+                    throw ConfigError("\(source): \(line.keyLabel) property \"\(line.key)\" already has a line (gpio.lines[\(other.index)])")
                 }
             }
             out.append(line)

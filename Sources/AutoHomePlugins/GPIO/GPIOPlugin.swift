@@ -81,6 +81,17 @@ public final class GPIOPlugin: Plugin, EngineObserver, @unchecked Sendable {
     /// use, not a chip) throws, naming the key and the line, and releases
     /// whatever was taken. Call after `engine.start()`.
     public func start(engine: EventManager) throws(ConfigError) {
+        try open(engine: engine)
+        announce()
+    }
+
+    /// What `announce` still has to tell the engine (initial values).
+    private var announcements: [() -> Void] = []
+
+    /// The first half of `start`, for the daemon: takes the lines (and
+    /// subscribes to the engine's values) before `engine.start()`, so a
+    /// mistake stops start-up before any script runs.
+    public func open(engine: EventManager) throws(ConfigError) {
         self.engine = engine
         engine.events.subscribe(self)
         var followUps: [() -> Void] = []
@@ -104,7 +115,14 @@ public final class GPIOPlugin: Plugin, EngineObserver, @unchecked Sendable {
             stop()
             throw error
         }
-        for f in followUps { f() }
+        lock.withLock { announcements += followUps }
+    }
+
+    /// The second half, after `engine.start()`: outputs whose property held
+    /// another value take `initial` (as a command), input switches the line's level.
+    public func announce() {
+        let work = lock.withLock { () -> [() -> Void] in defer { announcements = [] }; return announcements }
+        for f in work { f() }
     }
 
     /// Releases every line and closes the chips. Idempotent.
@@ -179,7 +197,7 @@ public final class GPIOPlugin: Plugin, EngineObserver, @unchecked Sendable {
                 return [{ [weak self] in self?.submit(cfg, now, origin: .device) }]
             }
         } catch {
-            throw ConfigError("\(source): \"\(cfg.label)\": \(error.description)")
+            throw ConfigError("\(source): \(cfg.keyLabel): \(error.description)")
         }
     }
 
