@@ -301,7 +301,10 @@ public final class ExternalPlugin: Plugin, @unchecked Sendable {
         switch msg["type"]?.stringValue {
         case "hello"?: hello(msg)
         case "result"?, "error"?:
-            guard let idNum = msg["id"]?.numberValue else { Log.warn("plugin \(name): a \(msg["type"]!.stringValue!) without an id"); return }
+            guard let idNum = msg["id"]?.numberValue, idNum >= 0, idNum < 1e15, idNum == idNum.rounded() else {
+                Log.warn("plugin \(name): a \(msg["type"]!.stringValue!) without the id of a call")
+                return
+            }
             let id = Int(idNum)
             let result: Result<JSON, PluginError>
             if msg["type"]?.stringValue == "result" {
