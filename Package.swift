@@ -34,6 +34,13 @@ let package = Package(
                 .linkedLibrary("nghttp3"), .linkedLibrary("gnutls"),
             ]
         ),
+        // GPIO over libgpiod v1 (Debian 12) and v2 (Debian 13); every version
+        // difference is bridged inside it. Linked statically like MuJS.
+        .target(
+            name: "CGPIO",
+            path: "Sources/CGPIO",
+            linkerSettings: [.linkedLibrary("gpiod")]
+        ),
         // JSON, files, locks, log, time, named threads, the timer service: no C
         // dependency beyond libc.
         .target(name: "AutoHomeSupport", path: "Sources/AutoHomeSupport", swiftSettings: v5),
@@ -46,7 +53,7 @@ let package = Package(
                 swiftSettings: v5),
         // The plugin host: the registry behind plugin.<name>.<method>, and the
         // plugins (GPIO, sun, external helpers).
-        .target(name: "AutoHomePlugins", dependencies: ["AutoHome", "AutoHomeSupport"], path: "Sources/AutoHomePlugins",
+        .target(name: "AutoHomePlugins", dependencies: ["AutoHome", "AutoHomeSupport", "CGPIO"], path: "Sources/AutoHomePlugins",
                 swiftSettings: v5),
         // HTTP/3 routes, auth and tokens, the action hub, over CQuic.
         .target(name: "AutoHomeServer", dependencies: ["AutoHome", "AutoHomeSupport", "CQuic"],
@@ -63,7 +70,7 @@ let package = Package(
                     path: "Tests/AutoHomeTests", swiftSettings: v5),
         .testTarget(name: "AutoHomeStoreTests", dependencies: ["AutoHomeStore", "AutoHome", "AutoHomeSupport"],
                     path: "Tests/AutoHomeStoreTests", swiftSettings: v5),
-        .testTarget(name: "AutoHomePluginsTests", dependencies: ["AutoHomePlugins", "AutoHome", "AutoHomeSupport"],
+        .testTarget(name: "AutoHomePluginsTests", dependencies: ["AutoHomePlugins", "AutoHome", "AutoHomeSupport", "CGPIO"],
                     path: "Tests/AutoHomePluginsTests", swiftSettings: v5),
         .testTarget(name: "AutoHomeServerTests", dependencies: ["AutoHomeServer", "AutoHomeStore", "AutoHome", "AutoHomeSupport"],
                     path: "Tests/AutoHomeServerTests", swiftSettings: v5),

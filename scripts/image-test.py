@@ -13,6 +13,13 @@ wait bounded:
             token: register a device, upload a script, post an event, see the script's
             effect on another property; GET /v1/scripts lists the upload; 401 without a
             token; the default hall.js turns hall-light on when hall-motion reports motion
+  gpio      real libgpiod on the PL061 chip of -M virt, with a guest config written into
+            a copy of the image (debugfs): a QMP system_powerdown pulses line 3, the
+            daemon's input line turns both edges into events that run a script handler;
+            a switch written over HTTP/3 drives output line 5 (opened by chip label) and
+            plugin.gpio.get reads the line back; the script drives output line 6
+  gpio-busy a second boot with gpio-keys holding line 3: the daemon refuses to start and
+            says which key and line
 
 Prints timings (build, boot-to-ready) and ends with "N passed, N failed".
 Serial console log: build/image-test/console.log.
@@ -237,7 +244,206 @@ def http3_checks(res, port, token):
               f"hall-light power {r['body'][:200]!r}")
 
 
+# ---------------------------------------------------------------- gpio
+
+GPIO_DEVICES = [
+    {"id": "gpio-button", "name": "Power button line", "properties": [
+        {"name": "pressed", "type": "switch", "mode": "RO"}]},
+    {"id": "gpio-relay", "name": "Relay on line 5", "properties": [{"name": "on", "type": "switch"}]},
+    {"id": "gpio-lamp", "name": "Lamp on line 6", "properties": [{"name": "on", "type": "switch"}]},
+    {"id": "gpio-count", "name": "Edge counter", "properties": [
+        {"name": "edges", "type": "dial", "min": 0, "max": 100000}]},
+]
+
+GPIO_LINES = [
+    # line 3: the PL061 line qemu pulses for system_powerdown (gpio-keys blacklisted)
+    {"chip": "gpiochip0", "line": 3, "device": "gpio-button", "property": "pressed", "direction": "input"},
+    # by label, to exercise the lookup
+    {"chip": "9030000.pl061", "line": 5, "device": "gpio-relay", "property": "on", "direction": "output"},
+    {"chip": "/dev/gpiochip0", "line": 6, "device": "gpio-lamp", "property": "on", "direction": "output"},
+]
+
+GPIO_SCRIPT = r'''
+set("gpio-button", {
+  pressed_onchange: function (value) {
+    var c = home.getDevice("gpio-count");
+    c.set("edges", c.get("edges").latest + 1);
+    if (value) { home.getDevice("gpio-lamp").set("on", true); }
+    home.log("gpio line 3 " + (value ? "rising" : "falling"));
+  }
+});
+'''
+
+
+def guest_config(gpio):
+    """The image's own config plus the GPIO test devices and the given gpio section."""
+    with open(os.path.join(REPO, "overlay", "etc", "auto-home", "config.json")) as f:
+        cfg = json.load(f)
+    cfg["devices"] = cfg.get("devices", []) + GPIO_DEVICES
+    cfg["gpio"] = gpio
+    return cfg
+
+
+def write_guest_config(image, cfg, work):
+    """Writes /etc/auto-home/config.json into the root partition of `image` (debugfs at
+    the partition's offset: no loop device, no mount)."""
+    table = json.loads(subprocess.check_output(["sfdisk", "-J", image]))
+    part = table["partitiontable"]["partitions"][1]
+    offset = part["start"] * table["partitiontable"].get("sectorsize", 512)
+    local = os.path.join(work, "guest-config.json")
+    with open(local, "w") as f:
+        json.dump(cfg, f, indent=1)
+    cmds = os.path.join(work, "guest-config.debugfs")
+    with open(cmds, "w") as f:
+        f.write("rm /etc/auto-home/config.json\n"
+                f"write {local} /etc/auto-home/config.json\n"
+                "sif /etc/auto-home/config.json uid 0\n"
+                "sif /etc/auto-home/config.json gid 0\n"
+                "sif /etc/auto-home/config.json mode 0100644\n")
+    out = subprocess.run(["debugfs", "-w", "-f", cmds, f"{image}?offset={offset}"], capture_output=True, text=True)
+    check = subprocess.run(["debugfs", "-R", "cat /etc/auto-home/config.json", f"{image}?offset={offset}"],
+                           capture_output=True, text=True)
+    if out.returncode != 0 or json.loads(check.stdout or "null") != cfg:
+        raise RuntimeError(f"debugfs could not write the guest config: {out.stderr[-500:]}")
+
+
+def variant_image(image, work):
+    """A copy of the image the gpio boots may change (the built image stays as built)."""
+    copy = os.path.join(work, "gpio-test.img")
+    subprocess.check_call(["cp", "--sparse=always", image, copy])
+    return copy
+
+
+def qmp(path, command, timeout=10.0):
+    """One QMP command on qemu's monitor socket; returns the reply."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    f = s.makefile("rw")
+
+    def read():
+        while True:
+            msg = json.loads(f.readline())
+            if "event" not in msg:
+                return msg
+
+    read()  # greeting
+    for cmd in ({"execute": "qmp_capabilities"}, {"execute": command}):
+        f.write(json.dumps(cmd) + "\n")
+        f.flush()
+        reply = read()
+    s.close()
+    return reply
+
+
+def gpio_checks(res, port, token, qmp_path, con):
+    async def call(req, name, *args):
+        r = await req("POST", f"/v1/plugins/gpio/{name}", list(args), token)
+        return r["status"], (r["json"] or {}).get("result", r["json"])
+
+    async def setup(req):
+        out = {"upload": await req("PUT", "/v1/scripts/gpiotest.js", GPIO_SCRIPT.encode(), token, ctype="text/javascript")}
+        # a switch written over HTTP/3 drives output line 5; the plugin reads the line itself
+        for v in (True, False, True):
+            put = await req("PUT", "/v1/devices/gpio-relay/properties/on", {"value": v}, token)
+            await asyncio.sleep(0.3)
+            out.setdefault("relay", []).append((put["status"], v, await call(req, "get", "gpio-relay", "on")))
+        out["input"] = await call(req, "get", "gpio-button", "pressed")
+        out["lamp-before"] = await call(req, "get", "gpio-lamp", "on")
+        return out
+
+    try:
+        out = asyncio.run(h3_session(port, setup, 10.0))
+    except Exception as e:  # noqa: BLE001
+        res.fail("gpio session", f"{type(e).__name__}: {e}")
+        return
+    res.check("gpio: script upload", out["upload"]["status"] == 200, f"status {out['upload']['status']}")
+    ok = all(st == 202 and g == (200, v) for st, v, g in out["relay"])
+    res.check("gpio: switch over HTTP/3 drives output line 5, read back by plugin.gpio.get", ok, f"{out['relay']}")
+    res.check("gpio: input line 3 reads low before the pulse", out["input"] == (200, False), f"{out['input']}")
+    res.check("gpio: output line 6 starts low", out["lamp-before"] == (200, False), f"{out['lamp-before']}")
+
+    t = time.monotonic()
+    try:
+        reply = qmp(qmp_path, "system_powerdown")
+    except OSError as e:
+        res.fail("gpio: QMP system_powerdown", str(e))
+        return
+    res.check("gpio: QMP system_powerdown", "return" in reply, f"{reply}")
+
+    async def after(req):
+        deadline = time.monotonic() + 20
+        last = None
+        while time.monotonic() < deadline:
+            r = await req("GET", "/v1/devices/gpio-count/properties/edges", None, token)
+            last = r["json"] or {}
+            if last.get("value", 0) >= 2:
+                break
+            await asyncio.sleep(0.2)
+        hist = await req("GET", "/v1/devices/gpio-button/properties/pressed", None, token)
+        lamp = await call(req, "get", "gpio-lamp", "on")
+        return last, hist["json"] or {}, lamp
+
+    try:
+        count, hist, lamp = asyncio.run(h3_session(port, after, 10.0))
+    except Exception as e:  # noqa: BLE001
+        res.fail("gpio edge session", f"{type(e).__name__}: {e}")
+        return
+    edges = count.get("value")
+    res.check("gpio: the pulse on line 3 arrives as two events that run the script", edges == 2,
+              f"edges {edges} after {time.monotonic() - t:.1f} s")
+    values = [p.get("value") for p in hist.get("history", [])][:3]
+    res.check("gpio: line 3 history shows rising then falling", values[:2] == [False, True], f"newest first {values}")
+    res.check("gpio: the script's device.set drove output line 6", lamp == (200, True), f"{lamp}")
+    m, _ = con.wait_for(r"gpio line 3 falling", time.monotonic() + 5)
+    res.check("gpio: the script's log lines on the console", m, "")
+
+
 # ---------------------------------------------------------------- main
+
+def boot(args, image, port, qmp_path, append_extra, log_name):
+    if os.path.exists(qmp_path):
+        os.unlink(qmp_path)
+    cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
+           "-nographic", "-snapshot", "-no-reboot",
+           "-kernel", args.kernel, "-initrd", args.initrd,
+           "-append", "root=LABEL=autohome-root ro console=ttyAMA0 panic=-1 " + append_extra,
+           "-drive", f"file={image},format=raw,if=virtio",
+           "-netdev", f"user,id=n0,hostfwd=udp:127.0.0.1:{port}-:4242",
+           "-device", "virtio-net-pci,netdev=n0",
+           "-device", "virtio-rng-pci",
+           "-qmp", f"unix:{qmp_path},server,nowait"]
+    print("qemu: " + " ".join(shlex.quote(c) for c in cmd), flush=True)
+    t0 = time.monotonic()
+    qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return qemu, Console(qemu.stdout, os.path.join(args.log_dir, log_name), t0), t0
+
+
+def stop_qemu(qemu):
+    qemu.terminate()
+    try:
+        qemu.wait(10)
+    except subprocess.TimeoutExpired:
+        qemu.kill()
+        qemu.wait(5)
+
+
+def busy_line_boot(args, res, image, work):
+    """gpio-keys holds line 3 (not blacklisted): a config asking for it must stop the
+    daemon with a message naming the key and the line."""
+    try:
+        write_guest_config(image, guest_config({"lines": GPIO_LINES[:1]}), work)
+    except (OSError, RuntimeError, subprocess.CalledProcessError, ValueError) as e:
+        res.fail("gpio-busy: guest config", str(e))
+        return
+    qemu, con, t0 = boot(args, image, free_udp_port(), os.path.join(work, "qmp-busy.sock"), "", "console-busy.log")
+    try:
+        m, t = con.wait_for(r'autohomed: .*"gpio\.lines\[0\]" \(chip "gpiochip0" line 3\).*in use', t0 + args.boot_timeout)
+        res.check("gpio-busy: daemon refuses a line gpio-keys holds, naming key and line", m,
+                  f"{t - t0:.1f} s: {m.group(0)[:200]}" if m else f"not seen (console: {args.log_dir}/console-busy.log)")
+    finally:
+        stop_qemu(qemu)
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -250,6 +456,7 @@ def main():
                     help="run the HTTP/3 checks (auto: only if aioquic imports)")
     ap.add_argument("--udp-echo", action="store_true", help="also probe a stand-in daemon that echoes UDP")
     ap.add_argument("--log-dir", default="build/image-test")
+    ap.add_argument("--no-gpio", dest="gpio", action="store_false", help="skip the GPIO boots")
     args = ap.parse_args()
     os.chdir(REPO)
     res = Results()
@@ -270,19 +477,21 @@ def main():
     print(f"image: {args.image} {os.path.getsize(args.image) / 1e6:.0f} MB", flush=True)
 
     os.makedirs(args.log_dir, exist_ok=True)
+    work = os.path.abspath(args.log_dir)
+    image = args.image
+    if args.gpio:
+        try:
+            image = variant_image(args.image, work)
+            write_guest_config(image, guest_config({"lines": GPIO_LINES}), work)
+            res.ok("gpio: guest config written into a copy of the image")
+        except (OSError, RuntimeError, subprocess.CalledProcessError, ValueError) as e:
+            res.fail("gpio: guest config", str(e))
+            args.gpio = False
+            image = args.image
     port = free_udp_port()
-    cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
-           "-nographic", "-snapshot", "-no-reboot",
-           "-kernel", args.kernel, "-initrd", args.initrd,
-           "-append", "root=LABEL=autohome-root ro console=ttyAMA0 panic=-1",
-           "-drive", f"file={args.image},format=raw,if=virtio",
-           "-netdev", f"user,id=n0,hostfwd=udp:127.0.0.1:{port}-:4242",
-           "-device", "virtio-net-pci,netdev=n0",
-           "-device", "virtio-rng-pci"]
-    print("qemu: " + " ".join(shlex.quote(c) for c in cmd), flush=True)
-    t0 = time.monotonic()
-    qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    con = Console(qemu.stdout, os.path.join(args.log_dir, "console.log"), t0)
+    qmp_path = os.path.join(work, "qmp.sock")
+    # gpio-keys would hold PL061 line 3 (the power button); the daemon takes it instead
+    qemu, con, t0 = boot(args, image, port, qmp_path, "modprobe.blacklist=gpio_keys", "console.log")
     deadline = t0 + args.boot_timeout
     ready_t = None
     try:
@@ -323,6 +532,8 @@ def main():
                     ready_t = time.monotonic()
                     if token:
                         http3_checks(res, port, token)
+                        if args.gpio:
+                            gpio_checks(res, port, token, qmp_path, con)
                     else:
                         res.fail("http3 checks with the admin token", "no token")
         else:
@@ -333,16 +544,13 @@ def main():
         failed = con.find_all(r"\[FAILED\]|Failed to start|\[ TIME \]|\[DEPEND\]|DEPEND\]")
         res.check("no failed units on the console", not failed, "; ".join(failed[:5]))
     finally:
-        qemu.terminate()
-        try:
-            qemu.wait(10)
-        except subprocess.TimeoutExpired:
-            qemu.kill()
-            qemu.wait(5)
+        stop_qemu(qemu)
     if ready_t:
         print(f"timing: boot-to-ready {ready_t - t0:.1f} s", flush=True)
     else:
         print(f"timing: not ready within {args.boot_timeout:.0f} s; console log in {args.log_dir}/console.log")
+    if args.gpio:
+        busy_line_boot(args, res, image, work)
     line = f"{res.passed} passed, {res.failed} failed"
     if res.skipped:
         line += f", {res.skipped} skipped"

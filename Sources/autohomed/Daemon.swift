@@ -11,14 +11,19 @@ import AutoHomeSupport
 /// SIGTERM/SIGINT; then the server stops (connections closed), the engine
 /// finishes what is queued, and the process exits 0.
 enum Daemon {
-    static func run(config: Config) -> Int32 {
+    static func run(config: Config, source: String) -> Int32 {
         Log.level = config.logLevel
-        // GET /v1/logs: daemon lines through the sink, script output from the engine.
-        let logs = LogRing()
-        Log.sink = { [logs] level, message in logs.daemonLine(level, message) }
         // Block the signals before any thread starts, so every thread inherits
         // the mask and only sigwait below sees them.
         let signal = SignalWaiter([SIGTERM, SIGINT])
+        // GET /v1/logs: daemon lines through the sink, script output from the engine.
+        let logs = LogRing()
+        Log.sink = { [logs] level, message in logs.daemonLine(level, message) }
+        let pluginSetup: PluginSetupConfig
+        do throws(ConfigError) { pluginSetup = try PluginSetupConfig.validate(config, source: source) } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            return 1
+        }
         let scripts: ScriptSet
         let stores: ServerStores
         let tls: TLSFiles
@@ -37,13 +42,29 @@ enum Daemon {
         let engineConfig = stores.engineConfig(config)
         // One timer thread for the whole daemon: countdowns, heartbeat, flushes.
         let timers = TimerService()
-        // No plugin is built in yet (GPIO and sun come next); the seam is live.
-        let plugins = PluginRegistry()
+        // gpio, sun and the external programs (docs/gpio.md, docs/plugins.md).
+        let plugins: DaemonPlugins
+        do throws(ConfigError) { plugins = try DaemonPlugins(pluginSetup, timers: timers, source: source) } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            return 1
+        }
         let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
-                                  observers: [EngineLog(), stores.hub, logs], timers: timers, plugins: plugins)
-        plugins.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
+                                  observers: [EngineLog(), stores.hub, logs], timers: timers, plugins: plugins.registry)
+        plugins.registry.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
+        do throws(ConfigError) { try plugins.open(engine: engine) } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            timers.stop()
+            return 1
+        }
         do throws(ModelError) { try engine.start() } catch {
             fputs("autohomed: \(error.description)\n", stderr)
+            plugins.stop()
+            return 1
+        }
+        do throws(ConfigError) { try plugins.start(engine: engine) } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            engine.stop()
+            timers.stop()
             return 1
         }
         let context = ServerContext(config: config, engine: engine, stores: stores, logs: logs)
@@ -55,6 +76,7 @@ enum Daemon {
                                      router: context.makeRouter(work: work))
         } catch {
             fputs("autohomed: \(error.description)\n", stderr)
+            plugins.stop()
             engine.stop()
             return 1
         }
@@ -81,6 +103,7 @@ enum Daemon {
         logs.stop()
         server.stop()
         work.stop()
+        plugins.stop()
         engine.stop()
         timers.stop()
         Log.info("stopped")

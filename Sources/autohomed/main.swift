@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AutoHome
+import AutoHomePlugins
 import AutoHomeSupport
 
 /// autohomed: config → engine (→ server); `replay` runs the engine offline.
@@ -44,7 +45,9 @@ while i < args.count {
 let config: Config
 do { config = try Config.load(path: configPath) } catch { fail(error.description) }
 if checkOnly {
+    // The gpio and plugins sections too (their device references, types and keys).
+    do throws(ConfigError) { _ = try PluginSetupConfig.validate(config, source: configPath) } catch { fail(error.description) }
     print("\(configPath): ok")
     exit(0)
 }
-exit(Daemon.run(config: config))
+exit(Daemon.run(config: config, source: configPath))

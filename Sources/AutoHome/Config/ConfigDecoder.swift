@@ -5,7 +5,7 @@ import AutoHomeSupport
 /// rather than run with a setting the owner did not mean.
 public struct ConfigError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    init(_ d: String) { description = d }
+    public init(_ d: String) { description = d }
 }
 
 extension Config {
