@@ -79,7 +79,9 @@ enum ReplayCommand {
 
     static func readJSON(_ path: String) throws -> JSON {
         let text = try Files.readText(path)
-        do { return try JSON.parse(text) } catch let e as JSONParseError { throw ModelError("\(path): \(e.description)") }
+        // `do throws(...)` rather than `catch let e as JSONParseError`: Swift
+        // 6.0.3 (the cross build's compiler) crashes on the latter here.
+        do throws(JSONParseError) { return try JSON.parse(text) } catch { throw ModelError("\(path): \(error.description)") }
     }
 
     /// One JSON value per non-blank line.
@@ -90,7 +92,7 @@ enum ReplayCommand {
             n += 1
             let t = String(line).trimmingSpaces()
             if t.isEmpty { continue }
-            do { out.append(try JSON.parse(t)) } catch let e as JSONParseError { throw ModelError("\(path):\(n): \(e.description)") }
+            do throws(JSONParseError) { out.append(try JSON.parse(t)) } catch { throw ModelError("\(path):\(n): \(error.description)") }
         }
         return out
     }
