@@ -218,6 +218,9 @@ static int submit(cq_cconn *cc, cq_creq *r) {
         cq_shutdown_stream_write(c->qc, sid, NGHTTP3_H3_INTERNAL_ERROR);
         return -1;
     }
+    cq_log(c->ep, 3, "conn %llu stream %lld: %s %s", (unsigned long long)c->id, (long long)sid,
+           r->method, r->path[0] && strncmp(r->path, "/v1/event/", 10) && strncmp(r->path, "/v1/actions/", 12)
+                          ? r->path : "(a registration path)");
     unlink_req(r);
     r->sid = sid;
     r->next = cc->reqs;
@@ -232,7 +235,12 @@ static int submit(cq_cconn *cc, cq_creq *r) {
 
 /* In order, as far as HTTP/3 and the server's stream limit allow. */
 void cq_ch3_submit_waiting(cq_cconn *cc) {
-    if (!cc->c || !cc->c->h3 || cc->c->state != CQ_ACTIVE) return;
+    if (!cc->c || !cc->c->h3 || cc->c->state != CQ_ACTIVE) {
+        if (cc->c && cc->waiting)
+            cq_log(cc->c->ep, 3, "conn %llu: requests wait for HTTP/3 (h3 %s, state %d)",
+                   (unsigned long long)cc->c->id, cc->c->h3 ? "up" : "not yet", cc->c->state);
+        return;
+    }
     while (cc->waiting) {
         cq_creq *r = cc->waiting;
         int rv = submit(cc, r);

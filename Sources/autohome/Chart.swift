@@ -50,7 +50,7 @@ enum Chart {
 
     /// Start, middle and end times under the chart (dates when it spans days).
     static func timeAxis(from: Int64, to: Int64, cols: Int, margin: Int) -> String {
-        let withDate = to - from > 86_400_000
+        let withDate = to - from >= 86_400_000
         let a = Output.time(from, withDate: withDate), m = Output.time((from + to) / 2, withDate: withDate),
             b = Output.time(to, withDate: withDate)
         var line = [Character](repeating: " ", count: margin + cols)
@@ -128,7 +128,10 @@ enum HistoryCommand {
             return 0
         }
         let height = try inv.args.int("height", min: 3) ?? max(3, min(12, Output.terminalHeight - 6))
-        let from = min(since, numeric.map(\.0).min()!)
+        // --since given: that range; else from the oldest point (within 24 h),
+        // and never less than a minute, so a fresh device still draws a line.
+        let oldest = numeric.map(\.0).min()!
+        let from = inv.args.value("since") != nil ? min(since, oldest) : min(max(since, oldest), now - 60_000)
         Output.line("\(dev).\(prop): \(points.count) value\(points.count == 1 ? "" : "s") since \(Output.time(from, withDate: true))")
         Output.line(Chart.render(numeric, from: from, to: now, width: Output.terminalWidth, height: height))
         return 0

@@ -37,7 +37,7 @@ enum Daemon {
         // No plugin is built in yet (GPIO and sun come next); the seam is live.
         let plugins = PluginRegistry()
         let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
-                                  observers: [EngineLog(), stores.hub], timers: timers, plugins: plugins)
+                                  observers: [EngineLog(), stores.hub, stores.watch], timers: timers, plugins: plugins)
         plugins.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
         do throws(ModelError) { try engine.start() } catch {
             fputs("autohomed: \(error.description)\n", stderr)
@@ -55,10 +55,15 @@ enum Daemon {
             engine.stop()
             return 1
         }
-        server.onStreamClosed = { [hub = stores.hub] in hub.closed($0) }
+        server.onStreamClosed = { [hub = stores.hub, watch = stores.watch] in
+            hub.closed($0)
+            watch.closed($0)
+        }
         stores.hub.sink = server
+        stores.watch.sink = server
         server.start()
         let heartbeat = Heartbeat(hub: stores.hub, timers: timers)
+        let watchBeat = Heartbeat(timers: timers) { [weak watch = stores.watch] in watch?.heartbeat() }
 
         Log.info("started: \(engineConfig.devices.count) devices, \(scripts.files.count) scripts, \(config.vms) VMs")
         Log.info("TLS certificate \(tls.cert)\(tls.created ? " (created)" : ""), SHA-256 fingerprint \(tls.fingerprint)")
@@ -74,7 +79,9 @@ enum Daemon {
         let sig = signal.wait()
         Log.info("signal \(sig): stopping")
         heartbeat.stop()
+        watchBeat.stop()
         stores.hub.endAll()
+        stores.watch.endAll()
         server.stop()
         work.stop()
         engine.stop()
