@@ -62,9 +62,13 @@ run: release
 	@scripts/make-run-config.sh $(RUN_DIR)
 	$(RELEASE_BIN) --config $(RUN_DIR)/config.json
 
-# Engine figures, then HTTP/3 figures from aioquic clients on loopback.
+# Engine figures; HTTP/3 figures from `autohome bench` against the daemon and
+# against the CQuic echo server (the transport floor); then the aioquic
+# clients as a cross-check.
 bench: release
 	.build/release/autohome-bench
+	$(MAKE) -C Tests/cquic
+	python3 scripts/bench-cli.py $(RELEASE_BIN) .build/release/autohome .build-cquic/echo_server
 	python3 scripts/bench-h3.py $(RELEASE_BIN)
 
 clean:

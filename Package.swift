@@ -12,6 +12,7 @@ let package = Package(
     name: "auto-home",
     products: [
         .executable(name: "autohomed", targets: ["autohomed"]),
+        .executable(name: "autohome", targets: ["autohome"]),
         .library(name: "AutoHome", targets: ["AutoHome"]),
         .library(name: "AutoHomeServer", targets: ["AutoHomeServer"]),
     ],
@@ -58,6 +59,13 @@ let package = Package(
         // HTTP/3 routes, auth and tokens, the action hub, over CQuic.
         .target(name: "AutoHomeServer", dependencies: ["AutoHome", "AutoHomeSupport", "CQuic"],
                 path: "Sources/AutoHomeServer", swiftSettings: v5),
+        // The client over CQuic's client role: connections, requests, streams,
+        // certificate pinning. Knows nothing of the engine.
+        .target(name: "AutoHomeClient", dependencies: ["CQuic", "AutoHomeSupport"], path: "Sources/AutoHomeClient",
+                swiftSettings: v5),
+        // The command-line client (SPEC §9): owner commands, `device`, `bench`.
+        .executableTarget(name: "autohome", dependencies: ["AutoHomeClient", "AutoHomeSupport"],
+                          path: "Sources/autohome", swiftSettings: v5),
         .executableTarget(name: "autohomed", dependencies: ["AutoHomeServer", "AutoHomeStore", "AutoHomePlugins", "AutoHome",
                                                           "AutoHomeSupport"],
                           path: "Sources/autohomed", swiftSettings: v5),
@@ -72,6 +80,8 @@ let package = Package(
                     path: "Tests/AutoHomeStoreTests", swiftSettings: v5),
         .testTarget(name: "AutoHomePluginsTests", dependencies: ["AutoHomePlugins", "AutoHome", "AutoHomeSupport", "CGPIO"],
                     path: "Tests/AutoHomePluginsTests", swiftSettings: v5),
+        .testTarget(name: "AutoHomeClientTests", dependencies: ["AutoHomeClient", "AutoHomeSupport"],
+                    path: "Tests/AutoHomeClientTests", swiftSettings: v5),
         .testTarget(name: "AutoHomeServerTests", dependencies: ["AutoHomeServer", "AutoHomeStore", "AutoHome", "AutoHomeSupport"],
                     path: "Tests/AutoHomeServerTests", swiftSettings: v5),
     ]

@@ -34,6 +34,7 @@ import socket
 import subprocess
 import sys
 import threading
+import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -399,6 +400,46 @@ def gpio_checks(res, port, token, qmp_path, con):
     res.check("gpio: the script's log lines on the console", m, "")
 
 
+def autohome_binary():
+    """The shipped arm64 CLI when this host can run it (binfmt + qemu-user),
+    else the host build: either way the same client core talks to the guest."""
+    for cand in ("build/arm64/autohome", ".build/release/autohome", ".build/debug/autohome"):
+        if os.access(cand, os.X_OK):
+            try:
+                if subprocess.run([cand, "--help"], capture_output=True, timeout=30).returncode == 0:
+                    return cand
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+    return None
+
+
+def cli_checks(res, port, token):
+    """`autohome` against the guest: pins its certificate on first use,
+    reads status, pushes a script bundle, reads a device, and refuses a
+    wrong pin with exit status 3."""
+    cli = autohome_binary()
+    if not cli:
+        res.fail("autohome CLI", "no runnable autohome (make cross / make build)")
+        return
+    with tempfile.TemporaryDirectory(prefix="image-test-cli-") as home:
+        env = dict(os.environ, HOME=home, AUTOHOME_SERVER=f"127.0.0.1:{port}", AUTOHOME_TOKEN=token)
+
+        def run(*a):
+            return subprocess.run([cli, *a], capture_output=True, text=True, env=env, timeout=60)
+        r = run("--json", "status")
+        ok = r.returncode == 0 and "sha256:" in r.stderr
+        res.check(f"autohome status ({cli}), certificate pinned on first use", ok, (r.stderr or r.stdout)[-300:])
+        script = os.path.join(home, "imgcli.js")
+        with open(script, "w") as f:
+            f.write('set("imgtest-lamp", { power_onchange: function (v) { home.log("cli " + v); } });\n')
+        r = run("scripts", "push", script)
+        res.check("autohome scripts push", r.returncode == 0, (r.stderr or r.stdout)[-300:])
+        r = run("get", "imgtest-lamp", "level")
+        res.check("autohome get", r.returncode == 0 and r.stdout.strip() == "100", (r.stderr or r.stdout)[-300:])
+        r = run("--pin", "sha256:" + "0" * 64, "status")
+        res.check("autohome refuses a wrong pin (exit 3)", r.returncode == 3, f"exit {r.returncode}")
+
+
 # ---------------------------------------------------------------- main
 
 def boot(args, image, port, qmp_path, append_extra, log_name):
@@ -532,6 +573,7 @@ def main():
                     ready_t = time.monotonic()
                     if token:
                         http3_checks(res, port, token)
+                        cli_checks(res, port, token)
                         if args.gpio:
                             gpio_checks(res, port, token, qmp_path, con)
                     else:

@@ -11,5 +11,11 @@ public final class Heartbeat: @unchecked Sendable {
         id = timers.schedule(afterMillis: intervalMs, repeating: true) { [weak hub] in hub?.heartbeat() }
     }
 
+    /// Any other stream's keep-alive (watch streams).
+    public init(timers: TimerService, intervalMs: Int64 = 10_000, beat: @escaping @Sendable () -> Void) {
+        self.timers = timers
+        id = timers.schedule(afterMillis: intervalMs, repeating: true, beat)
+    }
+
     public func stop() { timers.cancel(id) }
 }

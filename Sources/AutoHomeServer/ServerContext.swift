@@ -10,6 +10,8 @@ public final class ServerStores: @unchecked Sendable {
     public let registrations: Registrations
     public let groups: GroupStorage
     public let hub = ActionHub()
+    /// Live-changes streams (GET /v1/watch).
+    public let watch = WatchHub()
     /// The admin token when this start created it (first start).
     public let createdAdminToken: String?
 
@@ -92,6 +94,7 @@ public final class ServerContext: @unchecked Sendable {
         PluginRoutes.install(on: r, self)
         LogRoutes.install(on: r, self)
         LaterRoutes.install(on: r, self)
+        WatchRoutes.install(on: r, self)
         return r
     }
 }

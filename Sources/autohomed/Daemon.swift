@@ -49,7 +49,8 @@ enum Daemon {
             return 1
         }
         let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
-                                  observers: [EngineLog(), stores.hub, logs], timers: timers, plugins: plugins.registry)
+                                  observers: [EngineLog(), stores.hub, stores.watch, logs], timers: timers,
+                                  plugins: plugins.registry)
         plugins.registry.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
         do throws(ConfigError) { try plugins.open(engine: engine) } catch {
             fputs("autohomed: \(error.description)\n", stderr)
@@ -80,10 +81,16 @@ enum Daemon {
             engine.stop()
             return 1
         }
-        server.onStreamClosed = { [hub = stores.hub] in hub.closed($0); logs.closed($0) }
+        server.onStreamClosed = { [hub = stores.hub, watch = stores.watch] in
+            hub.closed($0)
+            watch.closed($0)
+            logs.closed($0)
+        }
         stores.hub.sink = server
+        stores.watch.sink = server
         server.start()
         let heartbeat = Heartbeat(hub: stores.hub, timers: timers)
+        let watchBeat = Heartbeat(timers: timers) { [weak watch = stores.watch] in watch?.heartbeat() }
 
         Log.info("started: \(engineConfig.devices.count) devices, \(scripts.files.count) scripts, \(config.vms) VMs")
         Log.info("TLS certificate \(tls.cert)\(tls.created ? " (created)" : ""), SHA-256 fingerprint \(tls.fingerprint)")
@@ -99,8 +106,10 @@ enum Daemon {
         let sig = signal.wait()
         Log.info("signal \(sig): stopping")
         heartbeat.stop()
+        watchBeat.stop()
         stores.hub.endAll()
         logs.stop()
+        stores.watch.endAll()
         server.stop()
         work.stop()
         plugins.stop()

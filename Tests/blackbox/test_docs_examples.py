@@ -5,8 +5,10 @@ variable set in one block is there in the next), against a real autohomed set
 up as `make run` sets it up (scripts/make-run-config.sh: the device
 `demo-lamp`, the default scripts, the admin token in run/admin.token). The
 working folder looks like a clone: Tests/ and scripts/ are the repository's;
-`autohomed` is on PATH. The one change made to the text: the port 4242 is
-replaced by a free one, so tests can run side by side.
+`autohomed` and `autohome` are on PATH and at `.build/release/` (where `make
+run` puts them). The one change made to the text: the port 4242 is replaced
+by a free one, so tests can run side by side; for the same reason
+AUTOHOME_SERVER points `autohome`'s default (127.0.0.1:4242) at that port.
 
 - A block whose lines start with `$ ` is a transcript: each command's output
   is checked against the lines under it. A status line (`201 application/json`)
@@ -169,10 +171,17 @@ def test_examples_run_as_written(doc, tmp_path):
     sandbox.mkdir()
     for name in ("Tests", "scripts", "overlay"):
         os.symlink(os.path.join(ROOT, name), sandbox / name)
+    bindir = os.path.dirname(os.path.abspath(AUTOHOMED))
+    (sandbox / ".build" / "release").mkdir(parents=True)
+    for name in ("autohomed", "autohome"):
+        os.symlink(os.path.join(bindir, name), sandbox / ".build" / "release" / name)
     port = free_udp_port()
     proc, log = start_daemon(str(sandbox), port)
     env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(AUTOHOMED)) + os.pathsep + os.environ["PATH"])
     env.pop("TOKEN", None)
+    env.pop("AUTOHOME_TOKEN", None)
+    env["AUTOHOME_SERVER"] = "127.0.0.1:%d" % port
+    env["HOME"] = str(tmp_path / "home")   # known_servers of its own
     sh = Session(str(sandbox), env)
     ran = 0
     try:
