@@ -6,7 +6,7 @@ BUILD := build
 # A folder holding only the static archives we want: the linker looks here
 # first, so these libraries link statically into autohomed.
 STATIC_LIBS := $(BUILD)/static-libs
-STATIC_WANT := mujs
+STATIC_WANT := mujs sqlite3
 LINK_FLAGS := -Xlinker -L$(CURDIR)/$(STATIC_LIBS)
 DEBUG_BIN := .build/debug/autohomed
 RELEASE_BIN := .build/release/autohomed
@@ -19,7 +19,7 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
-$(STATIC_LIBS)/.stamp: scripts/host-packages.txt
+$(STATIC_LIBS)/.stamp: scripts/host-packages.txt Makefile
 	@mkdir -p $(STATIC_LIBS)
 	@for l in $(STATIC_WANT); do \
 	  a=$$(ls /usr/lib/*-linux-gnu/lib$$l.a 2>/dev/null | head -n1); \

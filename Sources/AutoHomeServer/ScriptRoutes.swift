@@ -87,11 +87,15 @@ enum ScriptRoutes {
     static func change(_ ctx: ServerContext, _ files: [ScriptFile], write: [ScriptFile], remove: [String]) throws(HTTPError) -> Response {
         let dir = ctx.config.effectiveScriptsDir
         var saveError: FileError?
-        let result = ctx.engine.replaceScripts(files) { _ in
+        let result = ctx.engine.replaceScripts(files) { set in
             do throws(FileError) {
                 try Files.makeDirectories(dir)
                 for f in write { try Files.writeAtomically(dir + "/" + f.name, Array(f.source.utf8)) }
                 for n in remove where Files.exists(dir + "/" + n) { try Files.remove(dir + "/" + n) }
+                // The generation keeps counting across restarts (SPEC §6).
+                do throws(StorageError) { try ctx.stores.generations?.saveScriptGeneration(set.generation) } catch {
+                    throw FileError(error.message)
+                }
             } catch {
                 saveError = error
                 throw error

@@ -11,18 +11,23 @@ import AutoHomeSupport
 /// SIGTERM/SIGINT; then the server stops (connections closed), the engine
 /// finishes what is queued, and the process exits 0.
 enum Daemon {
-    static func run(config: Config) -> Int32 {
+    static func run(config: Config, recover: Bool = false) -> Int32 {
         Log.level = config.logLevel
         // Block the signals before any thread starts, so every thread inherits
         // the mask and only sigwait below sees them.
         let signal = SignalWaiter([SIGTERM, SIGINT])
         let scripts: ScriptSet
+        let store: SQLiteStore
         let stores: ServerStores
         let tls: TLSFiles
+        let engineConfig: Config
         do throws(FileError) {
-            scripts = try ScriptSet.load(directory: config.effectiveScriptsDir, generation: 1)
-            stores = try openStores(dataDir: config.dataDir)
+            store = try DaemonStore.open(config: config, recover: recover)
+            stores = try DaemonStore.serverStores(store, dataDir: config.dataDir)
+            let generation = try DaemonStore.scriptGeneration(store)
+            scripts = try ScriptSet.load(directory: config.effectiveScriptsDir, generation: generation)
             tls = try TLSFiles.prepare(config: config)
+            do throws(StorageError) { engineConfig = try stores.engineConfig(config) } catch { throw FileError(error.message) }
         } catch {
             fputs("autohomed: \(error.description)\n", stderr)
             return 1
@@ -31,16 +36,27 @@ enum Daemon {
             fputs("autohomed: listen \"\(config.listen)\" is not HOST:PORT\n", stderr)
             return 1
         }
-        let engineConfig = stores.engineConfig(config)
         // One timer thread for the whole daemon: countdowns, heartbeat, flushes.
         let timers = TimerService()
         // No plugin is built in yet (GPIO and sun come next); the seam is live.
         let plugins = PluginRegistry()
         let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
-                                  observers: [EngineLog(), stores.hub], timers: timers, plugins: plugins)
+                                  observers: [EngineLog(), stores.hub, store], timers: timers, plugins: plugins)
         plugins.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
-        do throws(ModelError) { try engine.start() } catch {
+        // Where it was before the stop: values (and their recent history) go
+        // back into the live state before any script runs or the server opens.
+        var restoreError: StorageError?
+        do throws(ModelError) {
+            try engine.start { state in
+                do throws(StorageError) { try DaemonStore.restoreValues(store, into: state) } catch { restoreError = error }
+            }
+        } catch {
             fputs("autohomed: \(error.description)\n", stderr)
+            return 1
+        }
+        if let restoreError {
+            fputs("autohomed: \(restoreError.description)\n", stderr)
+            engine.stop()
             return 1
         }
         let context = ServerContext(config: config, engine: engine, stores: stores)
@@ -53,6 +69,7 @@ enum Daemon {
         } catch {
             fputs("autohomed: \(error.description)\n", stderr)
             engine.stop()
+            store.close()
             return 1
         }
         server.onStreamClosed = { [hub = stores.hub] in hub.closed($0) }
@@ -60,6 +77,8 @@ enum Daemon {
         server.start()
         let heartbeat = Heartbeat(hub: stores.hub, timers: timers)
 
+        for note in store.notes { Log.info("store: \(note)") }
+        Log.info("store \(store.path): flushIntervalMs \(config.flushIntervalMs), historyDays \(config.historyDays)")
         Log.info("started: \(engineConfig.devices.count) devices, \(scripts.files.count) scripts, \(config.vms) VMs")
         Log.info("TLS certificate \(tls.cert)\(tls.created ? " (created)" : ""), SHA-256 fingerprint \(tls.fingerprint)")
         if let path = stores.tokens.adminTokenPath {
@@ -79,15 +98,9 @@ enum Daemon {
         work.stop()
         engine.stop()
         timers.stop()
+        // Everything the engine committed is in the store's queue now: write it.
+        store.close()
         Log.info("stopped")
         return 0
-    }
-
-    /// Today's store: the JSON files in `dataDir`.
-    static func openStores(dataDir: String) throws(FileError) -> ServerStores {
-        do throws(StorageError) {
-            let files = try JSONFileStore(dataDir: dataDir)
-            return try ServerStores(tokens: files, registrations: files, groups: files, adminTokenPath: dataDir + "/admin.token")
-        } catch { throw FileError(error.message) }
     }
 }

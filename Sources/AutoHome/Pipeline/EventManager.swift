@@ -83,10 +83,13 @@ public final class EventManager: @unchecked Sendable {
     /// Loads the configured devices and groups, compiles the scripts into
     /// every VM, starts the workers (and the timer thread on a real clock) and
     /// queues `homeserver.onstart`. Script load errors are reported, not fatal.
-    public func start() throws(ModelError) {
+    /// `restore` runs after the devices are defined and before any script
+    /// does: the daemon puts the stored values back there.
+    public func start(restore: ((HomeState) -> Void)? = nil) throws(ModelError) {
         let now = clock.nowMillis()
         for d in config.devices { state.define(d, now: now) }
         state.setGroups(try GroupGraph(config.groups, knownDevices: state.deviceIds))
+        restore?(state)
         let set = core.scripts
         for e in validate(set) { core.report(e) }
         for vm in dispatcher.vms { vm.host.muted = vm.index != 0; vm.rebuild(set); vm.host.muted = false }
@@ -274,6 +277,22 @@ public final class EventManager: @unchecked Sendable {
     @discardableResult
     public func define(_ def: DeviceDefinition) -> HomeState.DefineOutcome {
         state.define(def, now: clock.nowMillis()).outcome
+    }
+
+    /// Deletes a device (SPEC §5 `DELETE /v1/devices/<id>`): gone from the
+    /// state, and from every group that listed it. Its queued events find it
+    /// gone and apply nothing. Returns the new group set, for the caller to
+    /// save; nil when the device was unknown.
+    public func removeDevice(_ id: String) -> [GroupDefinition]? {
+        guard state.remove(id) else { return nil }
+        let groups = state.groups.groups.map { g -> GroupDefinition in
+            var g = g
+            g.devices.removeAll { $0 == id }
+            return g
+        }
+        // The same groups minus a device cannot gain a cycle or an unknown member.
+        if let graph = try? GroupGraph(groups, knownDevices: state.deviceIds) { state.setGroups(graph) }
+        return groups
     }
 
     public func setGroups(_ groups: [GroupDefinition]) throws(ModelError) {
