@@ -115,7 +115,13 @@ public final class HomeState: @unchecked Sendable {
             }
             var values = rec.live.values
             values[i] = v
-            let points = history.isEmpty ? [HistoryPoint(value: v, time: time)] : history
+            var points = history.isEmpty ? [HistoryPoint(value: v, time: time)] : history
+            // A ring that had not wrapped held the initial value as its first
+            // entry (SPEC §4 history(n)); durable history keeps only writes, so
+            // put it back, at the time of the oldest write we know.
+            if points.count < rec.history[i].capacity, def.type != .button {
+                points.append(HistoryPoint(value: def.initial, time: points[points.count - 1].time))
+            }
             var ring = ValueHistory(capacity: rec.history[i].capacity, initial: points[points.count - 1].value,
                                     time: points[points.count - 1].time)
             for p in points.dropLast().reversed() { ring.record(p.value, time: p.time) }

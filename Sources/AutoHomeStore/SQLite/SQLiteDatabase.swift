@@ -127,6 +127,16 @@ final class Statement {
         throw e
     }
 
+    /// The first row read by `read`, then reset: a statement left on a row
+    /// keeps a read snapshot open, which stops checkpoints from ever
+    /// emptying the WAL.
+    func first<T>(_ read: (Statement) -> T) throws(StorageError) -> T? {
+        defer { sqlite3_reset(stmt) }
+        return try step() ? read(self) : nil
+    }
+
+    func reset() { sqlite3_reset(stmt) }
+
     /// Runs a statement without rows.
     func run(_ values: Any?...) throws(StorageError) {
         try bindAll(values)

@@ -67,7 +67,11 @@ public final class SQLiteStore: TokenStorage, RegistrationStorage, GroupStorage,
             }
             try db.exec("PRAGMA synchronous=FULL; PRAGMA cache_size=-\(options.cacheKiB); PRAGMA mmap_size=0; PRAGMA temp_store=MEMORY")
             let check = try db.scalarText("PRAGMA integrity_check") ?? "no answer"
-            guard check == "ok" else { throw StorageError("\(path): integrity check failed: \(check)") }
+            guard check == "ok" else {
+                let lines = check.split(separator: "\n")
+                let shown = lines.prefix(3).joined(separator: "; ") + (lines.count > 3 ? "; … (\(lines.count) problems)" : "")
+                throw StorageError("\(path): integrity check failed: \(shown)")
+            }
         } catch {
             throw StoreDamaged.message(path: path, reason: error.message)
         }
@@ -102,6 +106,7 @@ public final class SQLiteStore: TokenStorage, RegistrationStorage, GroupStorage,
     public func close() {
         guard !dbLock.withLock({ let was = closed; closed = true; return was }) else { return }
         writer?.stop()
+        writer = nil  // finalizes its statements, so the connection really closes
         readLock.withLock {
             historyQuery = nil
             reader.close()
@@ -114,7 +119,10 @@ public final class SQLiteStore: TokenStorage, RegistrationStorage, GroupStorage,
     }
 
     /// Waits until everything handed over so far is committed.
-    public func flush() { writer.waitCommitted(writer.enqueue(.barrier, wait: true)) }
+    public func flush() {
+        guard let w = writer else { return }
+        w.waitCommitted(w.enqueue(.barrier, wait: true))
+    }
 
     /// Runs `body` holding the writer connection (start-up loads).
     private func withDB<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
@@ -141,9 +149,7 @@ public final class SQLiteStore: TokenStorage, RegistrationStorage, GroupStorage,
     }
 
     func meta(_ key: String) throws(StorageError) -> String? {
-        let s = try db.prepare("SELECT value FROM meta WHERE key = ?")
-        try s.bind(key)
-        return try s.step() ? s.text(0) : nil
+        try db.prepare("SELECT value FROM meta WHERE key = ?").bind(key).first { $0.text(0) } ?? nil
     }
 
     /// Everything of an earlier version's JSON files, in one transaction.
@@ -260,6 +266,7 @@ public final class SQLiteStore: TokenStorage, RegistrationStorage, GroupStorage,
             while try q.step() {
                 if let v = ValueColumns.read(q, value: 1, label: 2) { out.append(HistoryPoint(value: v, time: q.int(0))) }
             }
+            q.reset()
             return out
         }
     }

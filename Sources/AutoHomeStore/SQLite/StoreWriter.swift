@@ -216,7 +216,7 @@ final class StoreWriter: @unchecked Sendable {
         case .deleteToken(let hash):
             try sql.deleteToken.run(hash)
         case .registration(let r, let def):
-            if try sql.devicePosition.bind(def.id).step() {
+            if try sql.devicePosition.bind(def.id).first({ $0.int(0) }) != nil {
                 try sql.updateDevice.run(def.definitionJSON.text, def.id)
             } else {
                 devicePositions += 1
@@ -242,9 +242,9 @@ final class StoreWriter: @unchecked Sendable {
         let key = device + "\u{0}" + property
         if let id = seriesIds[key] { return id }
         try sql.insertSeries.run(device, property)
-        let s = try sql.findSeries.bind(device, property)
-        guard try s.step() else { throw StorageError("\(store.path): cannot create a history series") }
-        let id = s.int(0)
+        guard let id = try sql.findSeries.bind(device, property).first({ $0.int(0) }) else {
+            throw StorageError("\(store.path): cannot create a history series")
+        }
         seriesIds[key] = id
         return id
     }
