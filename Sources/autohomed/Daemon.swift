@@ -46,6 +46,14 @@ enum Daemon {
         // Where it was before the stop: values (and their recent history) go
         // back into the live state before any script runs or the server opens.
         var restoreError: StorageError?
+        do throws(StorageError) {
+            for name in try engine.keepCountdowns(in: store) {
+                Log.warn("countdown \"\(name)\" was lost with the last process (a closure cannot outlive it; the string form home.countdown(name, s, \"fnName\", arg) does)")
+            }
+        } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            return 1
+        }
         do throws(ModelError) {
             try engine.start { state in
                 do throws(StorageError) { try DaemonStore.restoreValues(store, into: state) } catch { restoreError = error }

@@ -100,6 +100,15 @@ public final class EventManager: @unchecked Sendable {
         dispatcher.enqueue(.onstart(generation: set.generation))
     }
 
+    /// Before `start`: string-form countdowns are kept in `storage` from now
+    /// on, and the stored ones come back (due ones fire right after start-up).
+    /// Returns the names of the closure countdowns the last process had
+    /// pending: they could not survive it (the caller logs them).
+    public func keepCountdowns(in storage: TimerStorage) throws(StorageError) -> [String] {
+        core.countdowns.storage = storage
+        return core.countdowns.restore(try storage.loadTimers())
+    }
+
     /// Finishes every queued event and task, then stops the workers.
     public func stop() {
         core.countdowns.stop()
@@ -226,12 +235,20 @@ public final class EventManager: @unchecked Sendable {
             outcome = vm.invoke("__call", ["", "{}", "homeserver", "onstart", "", ""], what: "homeserver.onstart")
             attribute(outcome, script: vm.host.registered["homeserver"]?.script, vm: vm)
         case .countdown(let entry):
-            // The function lives in the VM (epoch) that set it; a reload or a
-            // replaced VM took it along.
-            guard entry.generation == vm.epoch else { return }
-            outcome = vm.invoke("__fireTimer", [entry.name], what: "countdown \"\(entry.name)\"")
-            attribute(outcome, script: nil, vm: vm)
-        case .thread(let fn, let json):
+            defer { core.countdowns.finished(entry); vm.sweepRetired() }
+            let what = "countdown \"\(entry.name)\""
+            switch entry.kind {
+            case .named(let fn, let arg):
+                outcome = vm.invoke("__runNamed", [entry.name, fn, arg], what: what)
+            case .closure(_, let epoch) where epoch == vm.epoch:
+                outcome = vm.invoke("__fireTimer", [entry.name], what: what)
+            case .closure(_, let epoch):
+                // Set before a script upload: it fires on the generation that set it.
+                guard let o = vm.invokeRetired(epoch: epoch, "__fireTimer", [entry.name], what: what) else { return }
+                if case .stopped(let e) = o { core.report(e); stats.add(.vmsReplaced); return }
+                outcome = o
+            }
+            attribute(outcome, script: nil, vm: vm)        case .thread(let fn, let json):
             outcome = vm.invoke("__runThread", [fn, json], what: "thread \"\(fn)\"")
             attribute(outcome, script: nil, vm: vm)
         case .pluginEvent(let name, let event, let json):
