@@ -143,3 +143,10 @@ public protocol ScriptGenerationStorage: AnyObject, Sendable {
     func loadScriptGeneration() throws(StorageError) -> Int?
     func saveScriptGeneration(_ generation: Int) throws(StorageError)
 }
+
+/// A consistent copy of the whole store, taken while the daemon runs
+/// (`GET /v1/backup`).
+public protocol BackupStorage: AnyObject, Sendable {
+    /// Writes the copy to `path` (which must not exist).
+    func backup(to path: String) throws(StorageError)
+}

@@ -13,6 +13,8 @@ public final class ServerStores: @unchecked Sendable {
     public let history: HistoryStorage?
     /// The script generation, kept across restarts; nil: not kept.
     public let generations: ScriptGenerationStorage?
+    /// `GET /v1/backup`; nil: 501.
+    public let backup: BackupStorage?
     public let hub = ActionHub()
     /// The admin token when this start created it (first start).
     public let createdAdminToken: String?
@@ -20,7 +22,7 @@ public final class ServerStores: @unchecked Sendable {
     /// `adminTokenPath`: where a first start writes the admin token (nil: nowhere).
     public init(tokens: TokenStorage, registrations: RegistrationStorage, groups: GroupStorage, seal: RegistrationSeal,
                 adminTokenPath: String?, pending: PendingActionStorage? = nil, history: HistoryStorage? = nil,
-                generations: ScriptGenerationStorage? = nil) throws(StorageError) {
+                generations: ScriptGenerationStorage? = nil, backup: BackupStorage? = nil) throws(StorageError) {
         self.tokens = try TokenStore(storage: tokens, adminTokenPath: adminTokenPath)
         createdAdminToken = try self.tokens.ensureAdminToken()
         let known = Set(self.tokens.list().map(\.hash))
@@ -28,6 +30,7 @@ public final class ServerStores: @unchecked Sendable {
         self.groups = groups
         self.history = history
         self.generations = generations
+        self.backup = backup
         if let pending {
             hub.restore(try pending.loadPendingActions())
             hub.storage = pending
@@ -106,6 +109,7 @@ public final class ServerContext: @unchecked Sendable {
         TokenRoutes.install(on: r, self)
         PluginRoutes.install(on: r, self)
         HistoryRoutes.install(on: r, self)
+        BackupRoutes.install(on: r, self)
         return r
     }
 }

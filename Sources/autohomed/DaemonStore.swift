@@ -49,7 +49,7 @@ enum DaemonStore {
             let seal = try RegistrationSeal.load(path: dataDir + "/registration.key")
             try importJSON(store, dataDir: dataDir, seal: seal)
             return try ServerStores(tokens: store, registrations: store, groups: store, seal: seal,
-                                    adminTokenPath: dataDir + "/admin.token", pending: store, history: store, generations: store)
+                                    adminTokenPath: dataDir + "/admin.token", pending: store, history: store, generations: store, backup: store)
         } catch { throw FileError(error.message) }
     }
 

@@ -270,3 +270,24 @@ def test_store_migrates_from_every_older_schema(make_daemon, tmp_path):
         assert (d.data / "auto-home.db.before-v3").exists()
         d.stop()
         assert db_rows(d, "PRAGMA user_version") == [(3,)]
+
+
+def test_backup_over_the_api(make_daemon, tmp_path):
+    d = make_daemon(config=FAST)
+    reg = d.register(HEATER)
+    assert d.post("/v1/event/%s?wait=1" % reg, {"properties": [{"name": "setpoint", "value": 24}]}).status == 200
+    time.sleep(0.4)
+    assert d.get("/v1/backup", token=d.token("read")).status == 403
+    r = d.get("/v1/backup", timeout=30)
+    assert r.status == 200 and r.headers["content-type"] == "application/vnd.sqlite3"
+    assert bytes(r.body[:16]) == b"SQLite format 3\x00"
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(bytes(r.body))
+    db = sqlite3.connect(str(copy))
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert db.execute("SELECT value FROM current_values WHERE device = 'heater' AND property = 'setpoint'").fetchall() == [(24.0,)]
+        assert reg.encode() not in copy.read_bytes()
+    finally:
+        db.close()
+    assert not [n for n in os.listdir(d.data) if n.startswith(".backup-")]

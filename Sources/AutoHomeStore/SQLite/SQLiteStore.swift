@@ -21,7 +21,7 @@ import AutoHomeSupport
 /// Both connections keep a small page cache (`cacheKiB` each) and no memory
 /// map, so the store adds little to the daemon's RSS however large it grows.
 public final class SQLiteStore: TokenStorage, RegistrationStorage, GroupStorage, ValueStorage, HistoryStorage,
-    PendingActionStorage, TimerStorage, ScriptGenerationStorage, @unchecked Sendable {
+    PendingActionStorage, TimerStorage, ScriptGenerationStorage, BackupStorage, @unchecked Sendable {
     public struct Options: Sendable {
         public var flushIntervalMs = 1000
         /// A batch commits early once it holds this many changes.
@@ -331,6 +331,19 @@ public final class SQLiteStore: TokenStorage, RegistrationStorage, GroupStorage,
 
     public func saveScriptGeneration(_ generation: Int) throws(StorageError) {
         try writer.apply([.meta("scriptGeneration", String(generation))])
+    }
+
+    // MARK: BackupStorage
+
+    /// `VACUUM INTO` on a connection of its own (the read-only one may not
+    /// run it): a compact, consistent copy of the last committed state, while
+    /// the writer goes on writing. It only reads the store.
+    public func backup(to path: String) throws(StorageError) {
+        let quoted = path.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''")
+        let conn = try SQLiteDatabase(path: self.path)
+        defer { conn.close() }
+        try conn.exec("PRAGMA cache_size=-\(options.cacheKiB); PRAGMA mmap_size=0")
+        try conn.exec("VACUUM INTO '\(quoted)'")
     }
 
     // MARK: figures
