@@ -65,6 +65,7 @@ run: release
 bench: release
 	.build/release/autohome-bench
 	python3 scripts/bench-h3.py $(RELEASE_BIN)
+	python3 scripts/bench-store.py $(RELEASE_BIN)
 
 clean:
 	rm -rf .build $(BUILD)

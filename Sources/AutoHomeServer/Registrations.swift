@@ -91,7 +91,8 @@ public final class Registrations: @unchecked Sendable {
         let record: Registration
         if let existing {
             guard Registrations.mayUpdate(existing, token) else { return .conflict }
-            guard let id = seal.open(existing.sealed, device: def.id) else {
+            // The hash proves the unsealed id (another box's key gives noise).
+            guard let id = seal.open(existing.sealed, device: def.id), Crypto.sha256Hex(id) == existing.idHash else {
                 throw StorageError("the registration of \"\(def.id)\" was sealed with another data folder's key; "
                                    + "rotate it (POST /v1/devices/\(def.id)/registration) to get a new one")
             }
@@ -140,11 +141,9 @@ public final class Registrations: @unchecked Sendable {
             byHash[record.idHash] = record
             byDevice[device] = record.idHash
         }
-        do throws(StorageError) { try storage.saveRegistration(record, definition: def) } catch {
-            // Not saved: the old id would come back at a restart. Keep the new
-            // one working in memory, and say so.
-            throw error
-        }
+        // Not saved (disk full): the caller answers 500; the new id works until
+        // a restart, which would bring the old one back.
+        try storage.saveRegistration(record, definition: def)
         return .done(id)
     }
 
