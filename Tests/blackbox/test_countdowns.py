@@ -110,3 +110,16 @@ def test_string_countdown_errors(make_daemon):
     assert db.execute("SELECT name FROM timers").fetchall() == []
     db.close()
     d.start()
+
+
+def test_runaway_on_the_same_vm_string_survives_closure_named(make_daemon):
+    runaway = HALL.replace('list_ontrigger: function () {', 'list_ontrigger: function () { if (home.getGlobal("loop")) { while (true) {} }')
+    d = make_daemon(config=dict(FAST, devices=DEV, vms=1, scriptTimeoutMs=200),
+                    scripts={"common.js": COMMON, "hall.js": runaway})
+    assert d.put("/v1/scripts/common.js", COMMON + "home.setGlobal('n', 1); home.setGlobal('loop', true);\n").status == 200
+    press(d, "arm")
+    press(d, "motion")
+    press(d, "list")  # runs away: the VM is replaced
+    d.wait_until(lambda: 'countdown "closure" is lost' in d.log(), what="the lost closure to be named")
+    d.wait_until(lambda: 'lightOff {"why":"motion"}' in d.log(), what="the string countdown to fire after the replacement")
+    assert d.status()["vms"]["replaced"] >= 1
