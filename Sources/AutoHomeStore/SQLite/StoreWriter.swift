@@ -46,7 +46,13 @@ final class StoreWriter: @unchecked Sendable {
     }
     private let store: Target
     private let lock = Lock()
+    /// Producers and ticket waiters wait here (room in the queue, a commit).
     private let cond = Condition()
+    /// The writer waits here. Producers wake it only when it must act: it is
+    /// idle, a caller waits, or the queue holds a full batch; otherwise it
+    /// sleeps until its deadline, so an event costs no thread wake-up.
+    private let work = Condition()
+    private var collecting = false
     private var queue = FIFO<Item>()
     private var pending: [String: [(name: String, value: JSON)]] = [:]
     private var timers: [String: StoredTimer?] = [:]
@@ -57,7 +63,14 @@ final class StoreWriter: @unchecked Sendable {
     private var running = true
     private var changeCount = 0, batchCount = 0, purgedCount = 0
     private let sql: Statements
-    private var seriesIds: [String: Int64] = [:]
+    private struct SeriesKey: Hashable {
+        let device: String
+        let property: String
+    }
+    private var seriesIds: [SeriesKey: Int64] = [:]
+    /// The batch's latest current value per property: one upsert per property
+    /// per batch, however many events changed it.
+    private var latest: [SeriesKey: (value: Any?, label: Any?, time: Int64)] = [:]
     private var nextPurgeCheck: UInt64 = 0
     private var devicePositions: Int64 = 0
 
@@ -77,11 +90,14 @@ final class StoreWriter: @unchecked Sendable {
     @discardableResult
     func enqueue(_ change: Change, wait: Bool) -> UInt64 {
         lock.withLock {
-            while queue.count >= store.options.queueCapacity && !stopping { cond.wait(lock) }
+            while queue.count >= store.options.queueCapacity && !stopping {
+                work.signal()
+                cond.wait(lock)
+            }
             var ticket: UInt64 = 0
             if wait { nextTicket += 1; ticket = nextTicket }
             queue.push(Item(change: change, ticket: ticket))
-            cond.broadcast()
+            if !collecting || wait || queue.count >= store.options.maxBatch { work.signal() }
             return ticket
         }
     }
@@ -105,14 +121,14 @@ final class StoreWriter: @unchecked Sendable {
     func coalesce(pending device: String, _ properties: [(name: String, value: JSON)]) {
         lock.withLock {
             pending[device] = properties
-            cond.broadcast()
+            if !collecting { work.signal() }
         }
     }
 
     func coalesce(timer name: String, _ timer: StoredTimer?) {
         lock.withLock {
             timers[name] = .some(timer)
-            cond.broadcast()
+            if !collecting { work.signal() }
         }
     }
 
@@ -120,6 +136,7 @@ final class StoreWriter: @unchecked Sendable {
     func stop() {
         lock.withLock {
             stopping = true
+            work.signal()
             cond.broadcast()
             while running { cond.wait(lock) }
         }
@@ -139,10 +156,11 @@ final class StoreWriter: @unchecked Sendable {
                 let didPurge = purgeStepIfDue()
                 lock.lock()
                 if didPurge || hasWork || stopping { continue }
-                cond.wait(lock, untilMonotonicNanos: nextPurgeCheck)
+                _ = work.wait(lock, untilMonotonicNanos: nextPurgeCheck)
             }
             if !hasWork && stopping { break }
             let deadline = monotonicNanos() + interval
+            collecting = true
             var batch: [Item] = []
             var ticket: UInt64 = 0
             var urgent = false
@@ -155,8 +173,9 @@ final class StoreWriter: @unchecked Sendable {
                 }
                 cond.broadcast()  // room in the queue
                 if urgent || stopping || batch.count >= store.options.maxBatch || monotonicNanos() >= deadline { break }
-                cond.wait(lock, untilMonotonicNanos: deadline)
+                _ = work.wait(lock, untilMonotonicNanos: deadline)
             }
+            collecting = false
             let pendingNow = pending, timersNow = timers
             pending = [:]
             timers = [:]
@@ -186,7 +205,9 @@ final class StoreWriter: @unchecked Sendable {
         store.dbLock.withLock { () -> StorageError? in
             do throws(StorageError) {
                 try store.db.exec("BEGIN IMMEDIATE")
+                latest.removeAll(keepingCapacity: true)
                 for item in batch { try write(item.change) }
+                for (k, v) in latest { try sql.upsertValue.run(k.device, k.property, v.value, v.label, v.time) }
                 for (device, props) in pending {
                     try sql.deletePending.run(device)
                     for (i, p) in props.enumerated() { try sql.insertPending.run(device, Int64(i), p.name, p.value.text) }
@@ -207,9 +228,10 @@ final class StoreWriter: @unchecked Sendable {
         switch change {
         case .value(let device, let property, let value, let time, let current):
             let (v, label) = ValueColumns.bind(value)
-            if current { try sql.upsertValue.run(device, property, v, label, time) }
+            let key = SeriesKey(device: device, property: property)
+            if current { latest[key] = (v, label, time) }
             if store.options.historyDays > 0 {
-                try sql.insertHistory.run(try series(device, property), time, v, label)
+                try sql.insertHistory.run(try series(key), time, v, label)
             }
         case .token(let t):
             try sql.upsertToken.run(t.hash, t.scope, t.created)
@@ -226,7 +248,8 @@ final class StoreWriter: @unchecked Sendable {
         case .deleteDevice(let id):
             for s in [sql.deleteRegistration, sql.deleteDeviceRow, sql.deleteValues, sql.deletePending,
                       sql.deleteDeviceHistory, sql.deleteSeries] { try s.run(id) }
-            seriesIds = seriesIds.filter { !$0.key.hasPrefix(id + "\u{0}") }
+            seriesIds = seriesIds.filter { $0.key.device != id }
+            latest = latest.filter { $0.key.device != id }
         case .groups(let groups):
             try store.db.exec("DELETE FROM groups")
             for (i, g) in groups.enumerated() { try sql.insertGroup.run(Int64(i), g.id, g.json.text) }
@@ -238,11 +261,10 @@ final class StoreWriter: @unchecked Sendable {
         }
     }
 
-    private func series(_ device: String, _ property: String) throws(StorageError) -> Int64 {
-        let key = device + "\u{0}" + property
+    private func series(_ key: SeriesKey) throws(StorageError) -> Int64 {
         if let id = seriesIds[key] { return id }
-        try sql.insertSeries.run(device, property)
-        guard let id = try sql.findSeries.bind(device, property).first({ $0.int(0) }) else {
+        try sql.insertSeries.run(key.device, key.property)
+        guard let id = try sql.findSeries.bind(key.device, key.property).first({ $0.int(0) }) else {
             throw StorageError("\(store.path): cannot create a history series")
         }
         seriesIds[key] = id
