@@ -91,11 +91,18 @@ enum DaemonStore {
     static func restoreValues(_ store: SQLiteStore, into state: HomeState) throws(StorageError) {
         var restored = 0
         for v in try store.loadValues() {
-            guard let live = state.live(v.device), let i = live.schema.propertyIndex(v.property) else { continue }
+            guard let live = state.live(v.device), live.schema.propertyIndex(v.property) != nil else { continue }
             let capacity = live.definition.history ?? state.defaultHistory
-            _ = i
             let recent = try store.recentHistory(device: v.device, property: v.property, limit: capacity)
             if state.restore(v.device, property: v.property, value: v.value, time: v.time, history: recent) { restored += 1 }
+        }
+        // A button has no current value (it never changes), only presses.
+        for live in state.allLive() {
+            let capacity = live.definition.history ?? state.defaultHistory
+            for p in live.definition.properties where p.type == .button {
+                let recent = try store.recentHistory(device: live.id, property: p.name, limit: capacity)
+                if !recent.isEmpty { _ = state.restore(live.id, property: p.name, value: p.initial, time: 0, history: recent) }
+            }
         }
         if restored > 0 { Log.info("store: restored \(restored) property values") }
     }

@@ -63,6 +63,8 @@ def test_restart_is_where_it_was(make_daemon, sig):
     assert d.put("/v1/scripts/a.js", "set('heater', {}); // 3\n").json()["generation"] == generation + 1
     h = d.get("/v1/history?device=heater&property=bell").json()["points"]
     assert [p["value"] for p in h] == [True]
+    # a button's presses come back into its ring too (after the initial entry)
+    assert [p["value"] for p in value(d, "heater", "bell")["history"]] == [True, False]
 
     async def go():
         async with d.connect() as c:

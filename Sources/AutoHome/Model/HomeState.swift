@@ -119,7 +119,7 @@ public final class HomeState: @unchecked Sendable {
             // A ring that had not wrapped held the initial value as its first
             // entry (SPEC §4 history(n)); durable history keeps only writes, so
             // put it back, at the time of the oldest write we know.
-            if points.count < rec.history[i].capacity, def.type != .button {
+            if points.count < rec.history[i].capacity {
                 points.append(HistoryPoint(value: def.initial, time: points[points.count - 1].time))
             }
             var ring = ValueHistory(capacity: rec.history[i].capacity, initial: points[points.count - 1].value,
