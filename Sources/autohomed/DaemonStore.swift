@@ -34,6 +34,10 @@ enum DaemonStore {
             // The damaged store had the JSON files imported already: do not
             // import them a second time over an empty store.
         }
+        // A copy for GET /v1/backup that a crash left half-written.
+        if let names = try? Files.list(config.dataDir) {
+            for n in names where n.hasPrefix(".backup-") && n.hasSuffix(".db") { _ = unlink(config.dataDir + "/" + n) }
+        }
         if ProcessInfoFlags.benchNoStore {
             // `make bench` only: the same daemon without value writes, to
             // measure what the store costs per event.
