@@ -30,7 +30,7 @@ public final class SQLiteStore: TokenStorage, RegistrationStorage, GroupStorage,
         public var queueCapacity = 8192
         /// Durable history retention (0: no durable history is kept).
         public var historyDays = 30
-        public var cacheKiB = 512
+        public var cacheKiB = 256
         public init() {}
     }
 
