@@ -6,7 +6,7 @@ BUILD := build
 # A folder holding only the static archives we want: the linker looks here
 # first, so these libraries link statically into autohomed.
 STATIC_LIBS := $(BUILD)/static-libs
-STATIC_WANT := mujs gpiod
+STATIC_WANT := mujs gpiod sqlite3
 LINK_FLAGS := -Xlinker -L$(CURDIR)/$(STATIC_LIBS)
 DEBUG_BIN := .build/debug/autohomed
 RELEASE_BIN := .build/release/autohomed
@@ -70,6 +70,7 @@ bench: release
 	$(MAKE) -C Tests/cquic
 	python3 scripts/bench-cli.py $(RELEASE_BIN) .build/release/autohome .build-cquic/echo_server
 	python3 scripts/bench-h3.py $(RELEASE_BIN)
+	python3 scripts/bench-store.py $(RELEASE_BIN)
 
 clean:
 	rm -rf .build $(BUILD)

@@ -42,15 +42,17 @@ let package = Package(
             path: "Sources/CGPIO",
             linkerSettings: [.linkedLibrary("gpiod")]
         ),
+        // SQLite (Debian's libsqlite3-dev), linked statically like MuJS.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // JSON, files, locks, log, time, named threads, the timer service: no C
         // dependency beyond libc.
         .target(name: "AutoHomeSupport", path: "Sources/AutoHomeSupport", swiftSettings: v5),
         // The engine: Model, Pipeline, Scripting, Replay, the storage and plugin
         // seams. Knows no transport and no storage engine.
         .target(name: "AutoHome", dependencies: ["CJSGuard", "AutoHomeSupport"], path: "Sources/AutoHome", swiftSettings: v5),
-        // Implementations of the engine's storage protocols: the JSON files of
-        // the first release (the SQLite store joins it).
-        .target(name: "AutoHomeStore", dependencies: ["AutoHome", "AutoHomeSupport"], path: "Sources/AutoHomeStore",
+        // Implementations of the engine's storage protocols: the SQLite store
+        // the daemon uses, and the JSON files of the first release (import source).
+        .target(name: "AutoHomeStore", dependencies: ["AutoHome", "AutoHomeSupport", "CSQLite"], path: "Sources/AutoHomeStore",
                 swiftSettings: v5),
         // The plugin host: the registry behind plugin.<name>.<method>, and the
         // plugins (GPIO, sun, external helpers).
@@ -76,7 +78,7 @@ let package = Package(
                     path: "Tests/AutoHomeSupportTests", swiftSettings: v5),
         .testTarget(name: "AutoHomeTests", dependencies: ["AutoHome", "AutoHomeSupport"],
                     path: "Tests/AutoHomeTests", swiftSettings: v5),
-        .testTarget(name: "AutoHomeStoreTests", dependencies: ["AutoHomeStore", "AutoHome", "AutoHomeSupport"],
+        .testTarget(name: "AutoHomeStoreTests", dependencies: ["AutoHomeStore", "AutoHome", "AutoHomeSupport", "CSQLite"],
                     path: "Tests/AutoHomeStoreTests", swiftSettings: v5),
         .testTarget(name: "AutoHomePluginsTests", dependencies: ["AutoHomePlugins", "AutoHome", "AutoHomeSupport", "CGPIO"],
                     path: "Tests/AutoHomePluginsTests", swiftSettings: v5),

@@ -1,16 +1,17 @@
 import AutoHomeSupport
 
 // The storage seams: what the engine and the server persist, as protocols.
-// The server keeps the policy (hashing tokens, owning registrations, which
-// group set wins); an implementation only keeps records. Today's
-// implementation is `JSONFileStore` (AutoHomeStore): the JSON files of the
-// first release for tokens, registrations and groups. The SQLite store
-// implements every protocol here, durable values, history and timers included.
+// The server keeps the policy (hashing tokens and registration ids, owning
+// registrations, which group set wins); an implementation only keeps records.
+// The daemon's implementation is `SQLiteStore` (AutoHomeStore), which
+// implements every protocol here; `JSONFileStore` reads the JSON files of the
+// first release, once, to import them.
 //
-// Thread contract: a front door calls these from its work thread, one change
-// at a time (the server's WorkQueue), and reads at start-up; an
-// implementation must be safe for calls from any one thread at a time, and
-// `loadX` is only called before serving starts.
+// Thread contract: a front door calls the throwing saves from its work thread,
+// one change at a time (the server's WorkQueue); they return once the change
+// is durable. The non-throwing saves (values, pending actions, timers) may be
+// called from any thread and are batched (`flushIntervalMs`). `loadX` is only
+// called before serving starts.
 
 /// A storage failure, with a message a user can act on (the file, the reason).
 public struct StorageError: Error, Sendable, CustomStringConvertible {
@@ -41,14 +42,20 @@ public protocol TokenStorage: AnyObject, Sendable {
     func deleteToken(hash: String) throws(StorageError)
 }
 
-/// A device registered over the API: its credential, and the hash of the
-/// token that registered it (its owner).
+/// A device registered over the API. The credential itself is not kept:
+/// `idHash` (SHA-256 of the registration id) finds the device for an event,
+/// and `sealed` holds the id encrypted under the data folder's key, so the
+/// owner re-registering gets the same id back (SPEC §5) while a copy of the
+/// store alone gives no access. `owner` is the hash of the token that
+/// registered it, or "admin" once that token is deleted.
 public struct StoredRegistration: Sendable, Equatable {
-    public var id: String
+    public var idHash: String
+    public var sealed: String
     public var device: String
     public var owner: String
-    public init(id: String, device: String, owner: String) {
-        self.id = id
+    public init(idHash: String, sealed: String, device: String, owner: String) {
+        self.idHash = idHash
+        self.sealed = sealed
         self.device = device
         self.owner = owner
     }
@@ -59,7 +66,8 @@ public protocol RegistrationStorage: AnyObject, Sendable {
     func loadRegistrations() throws(StorageError) -> [(registration: StoredRegistration, definition: DeviceDefinition)]
     /// Inserts or replaces the registration of `registration.device` and its definition.
     func saveRegistration(_ registration: StoredRegistration, definition: DeviceDefinition) throws(StorageError)
-    /// Removes the device's registration and definition (deleting a device).
+    /// Deletes a device: its registration and definition, and with them its
+    /// current values, pending actions and durable history, in one change.
     func deleteRegistration(device: String) throws(StorageError)
 }
 
@@ -71,7 +79,7 @@ public protocol GroupStorage: AnyObject, Sendable {
     func saveGroups(_ groups: [GroupDefinition]) throws(StorageError)
 }
 
-/// A device's value as last committed.
+/// A device's value as last committed (a button's press is history only).
 public struct StoredValue: Sendable, Equatable {
     public var device: String
     public var property: String
@@ -91,6 +99,8 @@ public struct StoredValue: Sendable, Equatable {
 /// them on its own writer thread and never blocks a VM for long.
 public protocol ValueStorage: EngineObserver {
     func loadValues() throws(StorageError) -> [StoredValue]
+    /// Waits until every value handed over so far is durable.
+    func flush()
 }
 
 public protocol HistoryStorage: AnyObject, Sendable {
@@ -132,4 +142,11 @@ public protocol TimerStorage: AnyObject, Sendable {
 public protocol ScriptGenerationStorage: AnyObject, Sendable {
     func loadScriptGeneration() throws(StorageError) -> Int?
     func saveScriptGeneration(_ generation: Int) throws(StorageError)
+}
+
+/// A consistent copy of the whole store, taken while the daemon runs
+/// (`GET /v1/backup`).
+public protocol BackupStorage: AnyObject, Sendable {
+    /// Writes the copy to `path` (which must not exist).
+    func backup(to path: String) throws(StorageError)
 }

@@ -7,7 +7,9 @@ import AutoHomeSupport
 /// stream opens, so a device that reconnects converges on what it was told.
 ///
 /// Memory is bounded by devices × properties: only the latest pending value per
-/// property is kept.
+/// property is kept. Every change of a device's pending set is handed to
+/// `storage` (coalesced by the store, so it never waits), and a restart
+/// brings the set back (`restore`).
 public final class ActionHub: EngineObserver, @unchecked Sendable {
     private struct Device {
         var streams: [ExchangeID] = []
@@ -24,8 +26,41 @@ public final class ActionHub: EngineObserver, @unchecked Sendable {
         set { lock.withLock { _sink = newValue } }
     }
     private var _sink: ResponseSink?
+    /// Where pending sets are kept across restarts; nil: memory only.
+    public var storage: PendingActionStorage?
 
     public init() {}
+
+    /// Start-up: the pending sets the store kept.
+    public func restore(_ sets: [(device: String, properties: [(name: String, value: JSON)])]) {
+        lock.withLock { for s in sets where !s.properties.isEmpty { devices[s.device, default: Device()].pending = s.properties } }
+    }
+
+    /// A deleted device: its streams end and its pending set is dropped (the
+    /// store removed its rows with the device).
+    public func forget(deviceId: String) {
+        lock.withLock {
+            guard let d = devices.removeValue(forKey: deviceId) else { return }
+            for ex in d.streams {
+                deviceOf[ex] = nil
+                _ = _sink?.end(ex)
+            }
+        }
+    }
+
+    /// A rotated registration: the streams opened with the old id end (the
+    /// device reconnects with the new one); pending actions stay.
+    public func endStreams(deviceId: String) {
+        lock.withLock {
+            guard var d = devices[deviceId] else { return }
+            for ex in d.streams {
+                deviceOf[ex] = nil
+                _ = _sink?.end(ex)
+            }
+            d.streams = []
+            devices[deviceId] = d
+        }
+    }
 
     /// The engine's actions (commands, `device.set`) go to the device.
     public func actionSent(_ action: DeviceAction) { send(action) }
@@ -46,7 +81,10 @@ public final class ActionHub: EngineObserver, @unchecked Sendable {
                 // full or out of memory: the client lags; the value stays pending
             }
         }
-        if !delivered { merge(action.properties, into: &d.pending) }
+        if !delivered {
+            merge(action.properties, into: &d.pending)
+            storage?.savePendingActions(device: action.deviceId, properties: d.pending)
+        }
         devices[action.deviceId] = d
     }
 
@@ -61,7 +99,10 @@ public final class ActionHub: EngineObserver, @unchecked Sendable {
         var d = devices[deviceId] ?? Device()
         if !d.pending.isEmpty {
             let action = DeviceAction(deviceId: deviceId, properties: d.pending)
-            if sink.write(exchange, ActionHub.line(action.json)) == .ok { d.pending = [] }
+            if sink.write(exchange, ActionHub.line(action.json)) == .ok {
+                d.pending = []
+                storage?.savePendingActions(device: deviceId, properties: [])
+            }
         }
         d.streams.append(exchange)
         deviceOf[exchange] = deviceId

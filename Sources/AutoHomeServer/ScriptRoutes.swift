@@ -90,11 +90,15 @@ enum ScriptRoutes {
                        warnings: Bool = true) throws(HTTPError) -> Response {
         let dir = ctx.config.effectiveScriptsDir
         var saveError: FileError?
-        let result = ctx.engine.reloadScripts(files) { _ in
+        let result = ctx.engine.reloadScripts(files) { set in
             do throws(FileError) {
                 try Files.makeDirectories(dir)
                 for f in write { try Files.writeAtomically(dir + "/" + f.name, Array(f.source.utf8)) }
                 for n in remove where Files.exists(dir + "/" + n) { try Files.remove(dir + "/" + n) }
+                // The generation keeps counting across restarts (SPEC §6).
+                do throws(StorageError) { try ctx.stores.generations?.saveScriptGeneration(set.generation) } catch {
+                    throw FileError(error.message)
+                }
             } catch {
                 saveError = error
                 throw error

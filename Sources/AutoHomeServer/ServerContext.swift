@@ -2,13 +2,19 @@ import AutoHome
 import AutoHomeSupport
 
 /// What the server persists and must load before the engine starts: tokens,
-/// registrations with their device definitions, API-made groups, and the
-/// action hub the engine reports to. The records go through the storage
-/// protocols (`JSONFileStore` today, the SQLite store next).
+/// registrations with their device definitions, API-made groups, pending
+/// actions, and the action hub the engine reports to. The records go through
+/// the storage protocols (`SQLiteStore` in the daemon).
 public final class ServerStores: @unchecked Sendable {
     public let tokens: TokenStore
     public let registrations: Registrations
     public let groups: GroupStorage
+    /// Durable history (`GET /v1/history`); nil: not kept (501).
+    public let history: HistoryStorage?
+    /// The script generation, kept across restarts; nil: not kept.
+    public let generations: ScriptGenerationStorage?
+    /// `GET /v1/backup`; nil: 501.
+    public let backup: BackupStorage?
     public let hub = ActionHub()
     /// Live-changes streams (GET /v1/watch).
     public let watch = WatchHub()
@@ -16,17 +22,28 @@ public final class ServerStores: @unchecked Sendable {
     public let createdAdminToken: String?
 
     /// `adminTokenPath`: where a first start writes the admin token (nil: nowhere).
-    public init(tokens: TokenStorage, registrations: RegistrationStorage, groups: GroupStorage,
-                adminTokenPath: String?) throws(StorageError) {
+    public init(tokens: TokenStorage, registrations: RegistrationStorage, groups: GroupStorage, seal: RegistrationSeal,
+                adminTokenPath: String?, pending: PendingActionStorage? = nil, history: HistoryStorage? = nil,
+                generations: ScriptGenerationStorage? = nil, backup: BackupStorage? = nil) throws(StorageError) {
         self.tokens = try TokenStore(storage: tokens, adminTokenPath: adminTokenPath)
         createdAdminToken = try self.tokens.ensureAdminToken()
-        self.registrations = try Registrations(storage: registrations)
+        let known = Set(self.tokens.list().map(\.hash))
+        self.registrations = try Registrations(storage: registrations, seal: seal, knownOwner: { known.contains($0) })
         self.groups = groups
+        self.history = history
+        self.generations = generations
+        self.backup = backup
+        if let pending {
+            hub.restore(try pending.loadPendingActions())
+            hub.storage = pending
+        }
     }
 
     /// The config the engine starts with: the configured devices plus the
-    /// registered ones, and the API's group set when there is one.
-    public func engineConfig(_ config: Config) -> Config {
+    /// registered ones, and the API's group set when there is one. A saved
+    /// group member that no longer exists (a device taken out of the config)
+    /// is dropped with a warning naming it; the rest of the set stays.
+    public func engineConfig(_ config: Config) throws(StorageError) -> Config {
         var c = config
         let configured = Set(config.devices.map(\.id))
         for d in registrations.storedDevices {
@@ -36,15 +53,19 @@ public final class ServerStores: @unchecked Sendable {
             }
             c.devices.append(d)
         }
-        do {
-            if let saved = try groups.loadGroups() {
-                _ = try GroupGraph(saved, knownDevices: Set(c.devices.map(\.id)))
-                c.groups = saved
+        if var saved = try groups.loadGroups() {
+            let known = Set(c.devices.map(\.id))
+            for i in saved.indices {
+                let gone = saved[i].devices.filter { !known.contains($0) }
+                if !gone.isEmpty {
+                    Log.warn("group \"\(saved[i].id)\": dropping \(gone.map { "\"\($0)\"" }.joined(separator: ", ")) (no such device any more)")
+                    saved[i].devices.removeAll { !known.contains($0) }
+                }
             }
-        } catch let e as StorageError {
-            Log.warn("ignoring saved groups: \(e.description); using the config's groups")
-        } catch {
-            Log.warn("ignoring saved groups (\(error)); using the config's groups")
+            do throws(ModelError) { _ = try GroupGraph(saved, knownDevices: known) } catch {
+                throw StorageError("the saved groups are inconsistent: \(error.description)")
+            }
+            c.groups = saved
         }
         return c
     }
@@ -93,8 +114,9 @@ public final class ServerContext: @unchecked Sendable {
         TokenRoutes.install(on: r, self)
         PluginRoutes.install(on: r, self)
         LogRoutes.install(on: r, self)
-        LaterRoutes.install(on: r, self)
         WatchRoutes.install(on: r, self)
+        HistoryRoutes.install(on: r, self)
+        BackupRoutes.install(on: r, self)
         return r
     }
 }

@@ -24,12 +24,19 @@ enum TokenRoutes {
         })
         r.add(Route("DELETE", "/v1/tokens/:id", access: .scope(.admin), blocking: true) { c throws(HTTPError) in
             let id = c.param("id")
+            let hash = ctx.tokens.list().first { $0.id == id }?.hash
             let outcome: TokenStore.RevokeOutcome
             do throws(StorageError) { outcome = try ctx.tokens.revoke(id: id) } catch {
                 throw HTTPError(500, "cannot save the tokens: \(error.description)")
             }
             switch outcome {
             case .revoked:
+                // The devices it registered keep working; admin owns them now.
+                if let hash {
+                    do throws(StorageError) { try ctx.registrations.adopt(owner: hash) } catch {
+                        throw HTTPError(500, "the token is revoked, but its devices could not be handed to admin: \(error.description)")
+                    }
+                }
                 Log.info("revoked token \(id)")
                 return .ok(.object([("id", .string(id)), ("deleted", .bool(true))]))
             case .unknown: throw HTTPError.notFound("unknown token id \"\(id)\"")

@@ -11,7 +11,7 @@ import AutoHomeSupport
 /// SIGTERM/SIGINT; then the server stops (connections closed), the engine
 /// finishes what is queued, and the process exits 0.
 enum Daemon {
-    static func run(config: Config, source: String) -> Int32 {
+    static func run(config: Config, source: String, recover: Bool = false) -> Int32 {
         Log.level = config.logLevel
         // Block the signals before any thread starts, so every thread inherits
         // the mask and only sigwait below sees them.
@@ -25,12 +25,17 @@ enum Daemon {
             return 1
         }
         let scripts: ScriptSet
+        let store: SQLiteStore
         let stores: ServerStores
         let tls: TLSFiles
+        let engineConfig: Config
         do throws(FileError) {
-            scripts = try ScriptSet.load(directory: config.effectiveScriptsDir, generation: 1)
-            stores = try openStores(dataDir: config.dataDir)
+            store = try DaemonStore.open(config: config, recover: recover)
+            stores = try DaemonStore.serverStores(store, dataDir: config.dataDir)
+            let generation = try DaemonStore.scriptGeneration(store)
+            scripts = try ScriptSet.load(directory: config.effectiveScriptsDir, generation: generation)
             tls = try TLSFiles.prepare(config: config)
+            do throws(StorageError) { engineConfig = try stores.engineConfig(config) } catch { throw FileError(error.message) }
         } catch {
             fputs("autohomed: \(error.description)\n", stderr)
             return 1
@@ -39,7 +44,6 @@ enum Daemon {
             fputs("autohomed: listen \"\(config.listen)\" is not HOST:PORT\n", stderr)
             return 1
         }
-        let engineConfig = stores.engineConfig(config)
         // One timer thread for the whole daemon: countdowns, heartbeat, flushes.
         let timers = TimerService()
         // gpio, sun and the external programs (docs/gpio.md, docs/plugins.md).
@@ -49,19 +53,43 @@ enum Daemon {
             return 1
         }
         let engine = EventManager(config: engineConfig, scripts: scripts, clock: SystemClock(),
-                                  observers: [EngineLog(), stores.hub, stores.watch, logs], timers: timers,
+                                  observers: [EngineLog(), stores.hub, stores.watch, logs, store], timers: timers,
                                   plugins: plugins.registry)
         plugins.registry.onCatalogChange = { [unowned engine] in engine.pluginsChanged() }
+        // GPIO lines are taken before any script runs: a mistake stops start-up.
         do throws(ConfigError) { try plugins.open(engine: engine) } catch {
             fputs("autohomed: \(error.description)\n", stderr)
             timers.stop()
             return 1
         }
-        do throws(ModelError) { try engine.start() } catch {
+        // Where it was before the stop: values (and their recent history) go
+        // back into the live state before any script runs or the server opens.
+        var restoreError: StorageError?
+        do throws(StorageError) {
+            for name in try engine.keepCountdowns(in: store) {
+                Log.warn("countdown \"\(name)\" was lost with the last process (a closure cannot outlive it; the string form home.countdown(name, s, \"fnName\", arg) does)")
+            }
+        } catch {
             fputs("autohomed: \(error.description)\n", stderr)
             plugins.stop()
             return 1
         }
+        do throws(ModelError) {
+            try engine.start { state in
+                do throws(StorageError) { try DaemonStore.restoreValues(store, into: state) } catch { restoreError = error }
+            }
+        } catch {
+            fputs("autohomed: \(error.description)\n", stderr)
+            plugins.stop()
+            return 1
+        }
+        if let restoreError {
+            fputs("autohomed: \(restoreError.description)\n", stderr)
+            plugins.stop()
+            engine.stop()
+            return 1
+        }
+        // Outputs take their `initial` values now, after the restore (initial wins).
         do throws(ConfigError) { try plugins.start(engine: engine) } catch {
             fputs("autohomed: \(error.description)\n", stderr)
             engine.stop()
@@ -79,6 +107,7 @@ enum Daemon {
             fputs("autohomed: \(error.description)\n", stderr)
             plugins.stop()
             engine.stop()
+            store.close()
             return 1
         }
         server.onStreamClosed = { [hub = stores.hub, watch = stores.watch] in
@@ -92,6 +121,8 @@ enum Daemon {
         let heartbeat = Heartbeat(hub: stores.hub, timers: timers)
         let watchBeat = Heartbeat(timers: timers) { [weak watch = stores.watch] in watch?.heartbeat() }
 
+        for note in store.notes { Log.info("store: \(note)") }
+        Log.info("store \(store.path): flushIntervalMs \(config.flushIntervalMs), historyDays \(config.historyDays)")
         Log.info("started: \(engineConfig.devices.count) devices, \(scripts.files.count) scripts, \(config.vms) VMs")
         Log.info("TLS certificate \(tls.cert)\(tls.created ? " (created)" : ""), SHA-256 fingerprint \(tls.fingerprint)")
         if let path = stores.tokens.adminTokenPath {
@@ -115,15 +146,9 @@ enum Daemon {
         plugins.stop()
         engine.stop()
         timers.stop()
+        // Everything the engine committed is in the store's queue now: write it.
+        store.close()
         Log.info("stopped")
         return 0
-    }
-
-    /// Today's store: the JSON files in `dataDir`.
-    static func openStores(dataDir: String) throws(FileError) -> ServerStores {
-        do throws(StorageError) {
-            let files = try JSONFileStore(dataDir: dataDir)
-            return try ServerStores(tokens: files, registrations: files, groups: files, adminTokenPath: dataDir + "/admin.token")
-        } catch { throw FileError(error.message) }
     }
 }

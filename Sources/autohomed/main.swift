@@ -7,7 +7,7 @@ import AutoHomeSupport
 
 /// autohomed: config → engine (→ server); `replay` runs the engine offline.
 let usage = """
-usage: autohomed [--config FILE]            run the daemon
+usage: autohomed [--config FILE] [--recover] run the daemon (--recover: move a damaged store aside, start empty)
        autohomed --check-config [--config FILE]
        autohomed replay [--config FILE] [--scripts DIR] [--devices FILE] [--groups FILE]
                         [--expect FILE] EVENTS.ndjson
@@ -27,6 +27,7 @@ if args.first == "replay" {
 
 var configPath = "/etc/auto-home/config.json"
 var checkOnly = false
+var recover = false
 var i = 0
 while i < args.count {
     switch args[i] {
@@ -35,6 +36,7 @@ while i < args.count {
         configPath = args[i + 1]
         i += 1
     case "--check-config": checkOnly = true
+    case "--recover": recover = true
     case "--version": print("autohomed \(AutoHomeVersion.string)"); exit(0)
     case "-h", "--help": print(usage); exit(0)
     default: fail("unknown argument \(args[i])\n\(usage)", code: 2)
@@ -50,4 +52,4 @@ if checkOnly {
     print("\(configPath): ok")
     exit(0)
 }
-exit(Daemon.run(config: config, source: configPath))
+exit(Daemon.run(config: config, source: configPath, recover: recover))

@@ -6,7 +6,7 @@ import AutoHomeStore
 
 final class RouterTests: XCTestCase {
     private func router() throws -> (Router, RecordingSink, String) {
-        let tokens = try TokenStore(storage: JSONFileStore(dataDir: nil), adminTokenPath: nil)
+        let tokens = try TokenStore(storage: SQLiteStore(dataDir: Files.makeTemporaryDirectory(prefix: "ah-router")), adminTokenPath: nil)
         let admin = try tokens.ensureAdminToken()!
         let r = Router(tokens: tokens, work: nil)
         r.add(Route("GET", "/v1/things", access: .open) { _ in .ok(.string("list")) })

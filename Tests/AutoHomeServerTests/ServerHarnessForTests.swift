@@ -52,6 +52,7 @@ final class ServerHarness {
     let dir: String
     let engine: EventManager
     let stores: ServerStores
+    let store: SQLiteStore
     let context: ServerContext
     let router: Router
     let sink = RecordingSink()
@@ -61,10 +62,12 @@ final class ServerHarness {
         dir = try Files.makeTemporaryDirectory(prefix: "ah-unit")
         var config = try Config.decode(text: configJSON)
         config.dataDir = dir
-        let files = try JSONFileStore(dataDir: nil)
-        stores = try ServerStores(tokens: files, registrations: files, groups: files, adminTokenPath: nil)
-        engine = EventManager(config: stores.engineConfig(config), scripts: ScriptSet(generation: 1, files: []),
-                              clock: SystemClock(), observers: [stores.hub])
+        store = try SQLiteStore(dataDir: dir)
+        stores = try ServerStores(tokens: store, registrations: store, groups: store,
+                                  seal: RegistrationSeal(key: Crypto.randomHex(bytes: 32)), adminTokenPath: nil,
+                                  pending: store, history: store, generations: store)
+        engine = EventManager(config: try stores.engineConfig(config), scripts: ScriptSet(generation: 1, files: []),
+                              clock: SystemClock(), observers: [stores.hub, store])
         try engine.start()
         stores.hub.sink = sink
         context = ServerContext(config: config, engine: engine, stores: stores)
@@ -73,6 +76,7 @@ final class ServerHarness {
 
     deinit {
         engine.stop()
+        store.close()
         _ = system("rm -rf '\(dir)'")
     }
 

@@ -90,6 +90,76 @@ final class ServerRoutesTests: XCTestCase {
         let status = try XCTUnwrap(h.send("GET", "/v1/status", token: h.admin).jsonValue)
         XCTAssertEqual(status.objectMembers?.map(\.0), ["version", "uptimeSeconds", "events", "ring", "vms", "scripts", "memory"])
         XCTAssertGreaterThan(status["memory"]?["rssBytes"]?.numberValue ?? 0, 0)
-        XCTAssertEqual(h.send("GET", "/v1/history", token: h.admin).status, 501)
+        XCTAssertEqual(h.send("GET", "/v1/history", token: h.admin).field, "device")
+    }
+
+    func testDurableHistoryRoute() throws {
+        let h = try ServerHarness()
+        for v in ["on", "off", "on"] {
+            XCTAssertEqual(h.send("PUT", "/v1/devices/lamp/properties/power?wait=1", body: #"{"value": "\#(v)"}"#, token: h.admin).status, 200)
+        }
+        h.store.flush()
+        let all = try XCTUnwrap(h.send("GET", "/v1/history?device=lamp&property=power", token: h.admin).jsonValue?["points"]?.arrayValue)
+        XCTAssertEqual(all.map { $0["value"] }, [.bool(true), .bool(false), .bool(true)])
+        let times = all.compactMap { $0["time"]?.numberValue }
+        XCTAssertEqual(times, times.sorted(by: >))
+        let one = h.send("GET", "/v1/history?device=lamp&property=power&limit=1&until=\(Int64(times[0]))", token: h.admin)
+        XCTAssertEqual(one.jsonValue?["points"]?.arrayValue?.count, 1)
+        XCTAssertEqual(h.send("GET", "/v1/history?device=lamp&property=power&since=\(Int64(times[0]) + 1)", token: h.admin)
+            .jsonValue?["points"]?.arrayValue?.count, 0)
+        XCTAssertEqual(h.send("GET", "/v1/history?device=lamp&property=power&limit=0", token: h.admin).field, "limit")
+        XCTAssertEqual(h.send("GET", "/v1/history?device=lamp&property=power&since=yesterday", token: h.admin).field, "since")
+        XCTAssertEqual(h.send("GET", "/v1/history?device=nope&property=power", token: h.admin).status, 404)
+        XCTAssertEqual(h.send("GET", "/v1/history?device=lamp&property=nope", token: h.admin).status, 404)
+    }
+
+    func testDeleteDeviceAndRotateRegistration() throws {
+        let h = try ServerHarness()
+        let dev = try h.stores.tokens.create(scope: .device).token
+        let other = try h.stores.tokens.create(scope: .device).token
+        let def = #"{"id": "s1", "properties": [{"name": "t", "type": "dial"}]}"#
+        let reg = try XCTUnwrap(h.send("POST", "/v1/devices", body: def, token: dev).jsonValue?["registration"]?.stringValue)
+        XCTAssertEqual(h.send("PUT", "/v1/groups/g", body: #"{"devices": ["s1", "lamp"]}"#, token: h.admin).status, 201)
+        XCTAssertEqual(h.send("POST", "/v1/event/\(reg)?wait=1", body: #"{"properties": [{"name": "t", "value": 5}]}"#).status, 200)
+
+        // rotation: owner or admin; the old id stops at once
+        XCTAssertEqual(h.send("POST", "/v1/devices/s1/registration", token: other).status, 403)
+        XCTAssertEqual(h.send("POST", "/v1/devices/lamp/registration", token: h.admin).status, 409)
+        let rotated = h.send("POST", "/v1/devices/s1/registration", token: dev)
+        XCTAssertEqual(rotated.status, 200, rotated.text)
+        let fresh = try XCTUnwrap(rotated.jsonValue?["registration"]?.stringValue)
+        XCTAssertNotEqual(fresh, reg)
+        XCTAssertEqual(h.send("POST", "/v1/event/\(reg)", body: #"{"properties": [{"name": "t", "value": 6}]}"#).status, 404)
+        XCTAssertEqual(h.send("POST", "/v1/event/\(fresh)?wait=1", body: #"{"properties": [{"name": "t", "value": 6}]}"#).status, 200)
+
+        // delete: config device 409, another token 403, unknown 404
+        XCTAssertEqual(h.send("DELETE", "/v1/devices/lamp", token: h.admin).status, 409)
+        XCTAssertEqual(h.send("DELETE", "/v1/devices/s1", token: other).status, 403)
+        XCTAssertEqual(h.send("DELETE", "/v1/devices/zz", token: h.admin).status, 404)
+        let deleted = h.send("DELETE", "/v1/devices/s1", token: dev)
+        XCTAssertEqual(deleted.status, 200, deleted.text)
+        XCTAssertEqual(deleted.jsonValue?["deleted"], .bool(true))
+        XCTAssertEqual(h.send("GET", "/v1/devices/s1", token: h.admin).status, 404)
+        XCTAssertEqual(h.send("POST", "/v1/event/\(fresh)", body: #"{"properties": [{"name": "t", "value": 7}]}"#).status, 404)
+        XCTAssertEqual(h.send("GET", "/v1/groups/g", token: h.admin).jsonValue?["devices"], .array([.string("lamp")]))
+        h.store.flush()
+        XCTAssertEqual(try h.store.loadValues().filter { $0.device == "s1" }, [])
+        XCTAssertEqual(try h.store.history(device: "s1", property: "t", since: nil, until: nil, limit: 10), [])
+        XCTAssertEqual(try h.store.loadGroups()?.first?.devices, ["lamp"])
+        // the id is free again, for anyone
+        XCTAssertEqual(h.send("POST", "/v1/devices", body: def, token: other).status, 201)
+    }
+
+    func testDeletingATokenHandsItsDevicesToAdmin() throws {
+        let h = try ServerHarness()
+        let made = try h.stores.tokens.create(scope: .device)
+        let def = #"{"id": "s2", "properties": [{"name": "t", "type": "dial"}]}"#
+        let reg = try XCTUnwrap(h.send("POST", "/v1/devices", body: def, token: made.token).jsonValue?["registration"]?.stringValue)
+        XCTAssertEqual(h.send("DELETE", "/v1/tokens/\(made.info.id)", token: h.admin).status, 200)
+        XCTAssertEqual(h.send("POST", "/v1/event/\(reg)?wait=1", body: #"{"properties": [{"name": "t", "value": 1}]}"#).status, 200)
+        let updated = h.send("POST", "/v1/devices", body: def, token: h.admin)
+        XCTAssertEqual(updated.status, 200, updated.text)
+        XCTAssertEqual(updated.jsonValue?["registration"]?.stringValue, reg)
+        XCTAssertEqual(h.send("DELETE", "/v1/devices/s2", token: h.admin).status, 200)
     }
 }

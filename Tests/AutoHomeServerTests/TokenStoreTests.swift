@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import XCTest
 @testable import AutoHome
 @testable import AutoHomeServer
@@ -8,27 +11,39 @@ import AutoHomeStore
 final class TokenStoreTests: XCTestCase {
     private func tempDir() throws -> String { try Files.makeTemporaryDirectory(prefix: "ah-auth") }
 
+    /// A fresh SQLite store in a temp folder (closed and removed at the end).
+    private func store() throws -> SQLiteStore {
+        let dir = try tempDir()
+        let s = try SQLiteStore(dataDir: dir)
+        addTeardownBlock { s.close(); _ = system("rm -rf '\(dir)'") }
+        return s
+    }
+
     func testAdminTokenCreatedOnceKeptAsHash() throws {
         let dir = try tempDir()
         defer { _ = system("rm -rf '\(dir)'") }
-        let store = try TokenStore(storage: JSONFileStore(dataDir: dir), adminTokenPath: dir + "/admin.token")
+        let db = try SQLiteStore(dataDir: dir)
+        let store = try TokenStore(storage: db, adminTokenPath: dir + "/admin.token")
         let token = try XCTUnwrap(try store.ensureAdminToken())
         XCTAssertEqual(token.utf8.count, 64)
         XCTAssertEqual(try Files.readText(dir + "/admin.token"), token + "\n")
         var st = stat()
         XCTAssertEqual(stat(dir + "/admin.token", &st), 0)
         XCTAssertEqual(st.st_mode & 0o777, 0o600)
-        let saved = try Files.readText(dir + "/tokens.json")
-        XCTAssertFalse(saved.contains(token))
-        XCTAssertTrue(saved.contains(Crypto.sha256Hex(token)))
+        db.close()
+        let saved = try Files.read(dir + "/" + SQLiteStore.fileName)
+        XCTAssertNil(saved.firstRange(of: Array(token.utf8)))
+        XCTAssertNotNil(saved.firstRange(of: Array(Crypto.sha256Hex(token).utf8)))
         // a restart loads the hash and makes no new token
-        let again = try TokenStore(storage: JSONFileStore(dataDir: dir), adminTokenPath: dir + "/admin.token")
+        let db2 = try SQLiteStore(dataDir: dir)
+        defer { db2.close() }
+        let again = try TokenStore(storage: db2, adminTokenPath: dir + "/admin.token")
         XCTAssertNil(try again.ensureAdminToken())
         XCTAssertEqual(again.lookup(authorization: "Bearer " + token)?.scope, .admin)
     }
 
     func testScopes() throws {
-        let store = try TokenStore(storage: JSONFileStore(dataDir: nil), adminTokenPath: nil)
+        let store = try TokenStore(storage: store(), adminTokenPath: nil)
         let admin = try store.ensureAdminToken()!
         let read = try store.create(scope: .read).token
         let device = try store.create(scope: .device).token
@@ -56,7 +71,7 @@ final class TokenStoreTests: XCTestCase {
     }
 
     func testRevokeKeepsLastAdmin() throws {
-        let store = try TokenStore(storage: JSONFileStore(dataDir: nil), adminTokenPath: nil)
+        let store = try TokenStore(storage: store(), adminTokenPath: nil)
         let admin = try store.ensureAdminToken()!
         let adminId = store.lookup(authorization: "Bearer " + admin)!.id
         XCTAssertEqual(try store.revoke(id: adminId), .lastAdmin)

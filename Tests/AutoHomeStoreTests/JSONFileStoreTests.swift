@@ -3,40 +3,42 @@ import XCTest
 @testable import AutoHomeStore
 @testable import AutoHomeSupport
 
-/// The JSON files of the first release behind the storage protocols: what
-/// is written comes back after a reopen, and a damaged file is an error that
-/// names it (never silently an empty set).
+/// The first release's JSON files as the import source: what they hold comes
+/// back as records, a damaged file is an error that names it (never silently
+/// an empty set), and imported files are kept as `*.imported`.
 final class JSONFileStoreTests: XCTestCase {
-    private func tempDir() throws -> String { try Files.makeTemporaryDirectory(prefix: "ah-jsonstore") }
+    private func write(_ dir: String, _ name: String, _ text: String) throws {
+        try Files.writeAtomically(dir + "/" + name, Array(text.utf8))
+    }
 
-    func testEveryKindRoundTripsThroughTheFiles() throws {
-        let dir = try tempDir()
-        let s = try JSONFileStore(dataDir: dir)
-        try s.insertToken(StoredToken(hash: String(repeating: "a", count: 64), scope: "admin", created: 1))
-        try s.insertToken(StoredToken(hash: String(repeating: "b", count: 64), scope: "read", created: 2))
-        try s.deleteToken(hash: String(repeating: "a", count: 64))
-        let def = DeviceDefinition(id: "lamp", name: "Lamp", properties: [PropertyDefinition(name: "on", type: .switch)])
-        try s.saveRegistration(StoredRegistration(id: "r1", device: "lamp", owner: "o"), definition: def)
-        try s.saveGroups([GroupDefinition(id: "g", devices: ["lamp"])])
-
-        let again = try JSONFileStore(dataDir: dir)
-        XCTAssertEqual(try again.loadTokens().map(\.scope), ["read"])
-        let regs = try again.loadRegistrations()
-        XCTAssertEqual(regs.map(\.registration), [StoredRegistration(id: "r1", device: "lamp", owner: "o")])
-        XCTAssertEqual(regs.first?.definition.id, "lamp")
-        XCTAssertEqual(try again.loadGroups()?.map(\.id), ["g"])
-        try again.deleteRegistration(device: "lamp")
-        XCTAssertEqual(try JSONFileStore(dataDir: dir).loadRegistrations().count, 0)
+    func testTheFirstReleasesFilesReadBackAsRecords() throws {
+        let dir = try Files.makeTemporaryDirectory(prefix: "ah-jsonstore")
+        let hash = String(repeating: "b", count: 64)
+        try write(dir, "tokens.json", #"{"tokens": [{"hash": "\#(hash)", "scope": "read", "created": 2}]}"#)
+        try write(dir, "devices.json", #"{"devices": [{"id": "lamp", "name": "Lamp", "properties": [{"name": "on", "type": "switch"}]}]}"#)
+        try write(dir, "registrations.json", #"{"registrations": [{"registration": "r1", "device": "lamp", "owner": "o"}, {"registration": "r2", "device": "gone", "owner": "o"}]}"#)
+        try write(dir, "groups.json", #"{"groups": [{"id": "g", "devices": ["lamp"]}]}"#)
+        let files = JSONFileStore(dataDir: dir)
+        XCTAssertEqual(Set(files.presentFiles), Set(JSONFileStore.fileNames))
+        let r = try files.read()
+        XCTAssertEqual(r.tokens, [StoredToken(hash: hash, scope: "read", created: 2)])
+        // a registration without its definition is of no use: not imported
+        XCTAssertEqual(r.registrations.map(\.id), ["r1"])
+        XCTAssertEqual(r.registrations.first?.definition.id, "lamp")
+        XCTAssertEqual(r.groups?.map(\.id), ["g"])
+        try files.markImported()
+        XCTAssertEqual(files.presentFiles, [])
+        XCTAssertTrue(Files.exists(dir + "/tokens.json.imported"))
     }
 
     func testNoGroupFileMeansTheConfigsGroups() throws {
-        XCTAssertNil(try JSONFileStore(dataDir: try tempDir()).loadGroups())
+        XCTAssertNil(try JSONFileStore(dataDir: try Files.makeTemporaryDirectory(prefix: "ah-jsonstore")).read().groups)
     }
 
     func testADamagedFileIsAnErrorNamingIt() throws {
-        let dir = try tempDir()
-        try Files.writeAtomically(dir + "/groups.json", Array(#"{"groups": [{"id": "g", "dev"#.utf8))
-        XCTAssertThrowsError(try JSONFileStore(dataDir: dir).loadGroups()) { e in
+        let dir = try Files.makeTemporaryDirectory(prefix: "ah-jsonstore")
+        try write(dir, "groups.json", #"{"groups": [{"id": "g", "dev"#)
+        XCTAssertThrowsError(try JSONFileStore(dataDir: dir).read()) { e in
             XCTAssertTrue("\(e)".contains("groups.json"), "\(e)")
         }
     }

@@ -21,11 +21,11 @@ final class CountdownsTests: XCTestCase {
 
     func testSameNameRestartsZeroCancelsAndDueOnesComeOutInOrder() {
         let c = Countdowns()
-        c.schedule(name: "b", seconds: 2, now: 1000, vm: 0, generation: 1)
-        c.schedule(name: "a", seconds: 1, now: 1000, vm: 1, generation: 1)
-        c.schedule(name: "gone", seconds: 0.5, now: 1000, vm: 0, generation: 1)
-        c.schedule(name: "gone", seconds: 0, now: 1000, vm: 0, generation: 1)   // 0 cancels
-        c.schedule(name: "b", seconds: 0.25, now: 1000, vm: 0, generation: 2)   // restart: new duration wins
+        c.schedule(name: "b", seconds: 2, now: 1000, kind: .closure(vm: 0, epoch: 1))
+        c.schedule(name: "a", seconds: 1, now: 1000, kind: .closure(vm: 1, epoch: 1))
+        c.schedule(name: "gone", seconds: 0.5, now: 1000, kind: .closure(vm: 0, epoch: 1))
+        c.schedule(name: "gone", seconds: 0, now: 1000, kind: .closure(vm: 0, epoch: 1))   // 0 cancels
+        c.schedule(name: "b", seconds: 0.25, now: 1000, kind: .closure(vm: 0, epoch: 2))   // restart: new duration wins
         XCTAssertEqual(c.nextDue, 1250)
         XCTAssertEqual(c.takeDue(now: 1100), [])
         XCTAssertEqual(c.takeDue(now: 3000).map(\.name), ["b", "a"])
@@ -39,8 +39,8 @@ final class CountdownsTests: XCTestCase {
         let fired = Collector()
         let clock = SystemClock()
         c.attach(timers: timers, clock: clock) { e in fired.scriptLogged(ScriptLog(script: "", level: .info, message: e.name)) }
-        c.schedule(name: "soon", seconds: 0.05, now: clock.nowMillis(), vm: 0, generation: 1)
-        c.schedule(name: "late", seconds: 0.3, now: clock.nowMillis(), vm: 0, generation: 1)
+        c.schedule(name: "soon", seconds: 0.05, now: clock.nowMillis(), kind: .closure(vm: 0, epoch: 1))
+        c.schedule(name: "late", seconds: 0.3, now: clock.nowMillis(), kind: .closure(vm: 0, epoch: 1))
         var waited = 0
         while fired.lock.withLock({ fired.logs.isEmpty }) && waited < 3000 { sleepMillis(10); waited += 10 }
         c.stop()

@@ -49,4 +49,40 @@ final class HomeStateTests: XCTestCase {
         XCTAssertEqual(s.live("x")?.value("a"), .number(5))
         XCTAssertEqual(s.live("x")?.value("b"), .flag(false, label: "off"))
     }
+
+    func testRestorePutsValuesAndRingsBackAndChecksTypes() throws {
+        let def = try DeviceDefinition.decode(JSON.parse(
+            #"{"id": "h", "properties": [{"name": "set", "type": "dial", "min": 5, "max": 30, "value": 21}, {"name": "on", "type": "switch"}, {"name": "b", "type": "button"}]}"#))
+        let state = HomeState(defaultHistory: 4, defaultRepeatWindowMs: 0)
+        state.define(def, now: 0)
+        // newest first, as the store gives it; the initial value comes back as the oldest entry
+        XCTAssertTrue(state.restore("h", property: "set", value: .number(23), time: 30,
+                                    history: [HistoryPoint(value: .number(23), time: 30), HistoryPoint(value: .number(22), time: 20)]))
+        XCTAssertEqual(state.live("h")?.value("set"), .number(23))
+        XCTAssertEqual(state.history("h", property: "set", newest: 10)?.map(\.value), [.number(23), .number(22), .number(21)])
+        // clamped to the definition; a wrong kind or an unknown property is ignored
+        XCTAssertTrue(state.restore("h", property: "set", value: .number(99), time: 40, history: []))
+        XCTAssertEqual(state.live("h")?.value("set"), .number(30))
+        XCTAssertFalse(state.restore("h", property: "on", value: .text("x"), time: 0, history: []))
+        XCTAssertFalse(state.restore("h", property: "gone", value: .number(1), time: 0, history: []))
+        XCTAssertFalse(state.restore("nope", property: "set", value: .number(1), time: 0, history: []))
+        // a button's stored value never changes
+        XCTAssertTrue(state.restore("h", property: "b", value: .flag(true, label: "on"), time: 0, history: []))
+        XCTAssertEqual(state.live("h")?.value("b"), .flag(false, label: "off"))
+    }
+
+    func testRemovedDeviceIsGoneFromLookupsAndSnapshots() throws {
+        let state = HomeState(defaultHistory: 4, defaultRepeatWindowMs: 0)
+        state.define(try DeviceDefinition.decode(JSON.parse(#"{"id": "a", "properties": []}"#)), now: 0)
+        state.define(try DeviceDefinition.decode(JSON.parse(#"{"id": "b", "properties": []}"#)), now: 0)
+        XCTAssertTrue(state.remove("a"))
+        XCTAssertFalse(state.remove("a"))
+        XCTAssertNil(state.live("a"))
+        XCTAssertNil(state.slot(of: "a"))
+        XCTAssertEqual(state.allLive().map(\.id), ["b"])
+        XCTAssertEqual(state.openSnapshot().devices().map(\.id), ["b"])
+        // the id can be defined again: a fresh device
+        state.define(try DeviceDefinition.decode(JSON.parse(#"{"id": "a", "properties": []}"#)), now: 0)
+        XCTAssertEqual(state.allLive().map(\.id), ["b", "a"])
+    }
 }

@@ -285,7 +285,7 @@ async def print_stream(port, method, path, token):
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    tok = data = None
+    tok = data = output = None
     stream = False
     while args and args[0].startswith("--"):
         if args[0] == "--stream":
@@ -296,6 +296,8 @@ if __name__ == "__main__":
             tok = args[1]
         elif args[0] == "--data":
             data = args[1]
+        elif args[0] == "--output":  # the body goes to this file (binary), not stdout
+            output = args[1]
         args = args[2:]
     port, method, path = int(args[0]), args[1], args[2]
     if stream:
@@ -304,4 +306,9 @@ if __name__ == "__main__":
         sys.exit(0)
     resp = request_sync("127.0.0.1", port, method, path, data, tok)
     print(resp.status, resp.headers.get("content-type", ""))
-    print(resp.text)
+    if output:
+        with open(output, "wb") as f:
+            f.write(bytes(resp.body))
+        print("%d bytes written to %s" % (len(resp.body), output))
+    else:
+        print(resp.text)

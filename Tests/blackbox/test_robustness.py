@@ -97,8 +97,10 @@ def test_restart_keeps_registrations_tokens_groups_scripts(make_daemon):
     r = d.post("/v1/devices", dev, token=dev_tok)
     assert r.status == 200 and r.json()["registration"] == reg
     assert d.post("/v1/devices", dev, token=d.token("device")).status == 409
-    # registration ids are secrets: owner-only file
-    assert oct(os.stat(d.data / "registrations.json").st_mode & 0o777) == "0o600"
+    # registration ids are secrets: the store keeps only their hash (and the
+    # id sealed under an owner-only key file)
+    assert reg.encode() not in (d.data / "auto-home.db").read_bytes()
+    assert oct(os.stat(d.data / "registration.key").st_mode & 0o777) == "0o600"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

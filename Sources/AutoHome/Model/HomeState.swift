@@ -12,6 +12,9 @@ public final class HomeState: @unchecked Sendable {
         var versions: [DeviceVersion]     // ascending seq; last is live
         var history: [ValueHistory]
         var windowEnds: [Int64]
+        /// Deleted (`DELETE /v1/devices/<id>`): the slot stays, so queued
+        /// work that names it finds "no longer exists" instead of another device.
+        var removed = false
         init(slot: Int, version: DeviceVersion, history: [ValueHistory]) {
             self.slot = slot
             self.versions = [version]
@@ -81,6 +84,54 @@ public final class HomeState: @unchecked Sendable {
         }
     }
 
+    /// Deletes a device: it is gone from lookups, views and snapshots opened
+    /// from now on. False when unknown.
+    @discardableResult
+    public func remove(_ id: String) -> Bool {
+        lock.withLock {
+            guard let slot = byId.removeValue(forKey: id) else { return false }
+            seq += 1
+            records[slot].removed = true
+            return true
+        }
+    }
+
+    /// Start-up: puts back a property's stored value and its recent history
+    /// (newest first, as the store gives it) without running anything. False
+    /// when the device or property is gone or its type changed.
+    @discardableResult
+    public func restore(_ id: String, property: String, value: PropertyValue, time: Int64, history: [HistoryPoint]) -> Bool {
+        lock.withLock {
+            guard let slot = byId[id] else { return false }
+            let rec = records[slot]
+            guard let i = rec.live.schema.propertyIndex(property) else { return false }
+            let def = rec.live.schema.property(i)
+            var v = value
+            switch (def.type, value) {
+            case (.switch, .flag), (.text, .text): break
+            case (.button, .flag): v = rec.live.values[i]  // a button's value never changes
+            case (.dial, .number(let d)): v = .number(min(max(d, def.min), def.max))
+            default: return false
+            }
+            var values = rec.live.values
+            values[i] = v
+            var points = history.isEmpty ? [HistoryPoint(value: v, time: time)] : history
+            // A ring that had not wrapped held the initial value as its first
+            // entry (SPEC §4 history(n)); durable history keeps only writes, so
+            // put it back, at the time of the oldest write we know.
+            if points.count < rec.history[i].capacity {
+                points.append(HistoryPoint(value: def.initial, time: points[points.count - 1].time))
+            }
+            var ring = ValueHistory(capacity: rec.history[i].capacity, initial: points[points.count - 1].value,
+                                    time: points[points.count - 1].time)
+            for p in points.dropLast().reversed() { ring.record(p.value, time: p.time) }
+            rec.history[i] = ring
+            seq += 1
+            rec.versions = [DeviceVersion(schema: rec.live.schema, values: values, seq: seq)]
+            return true
+        }
+    }
+
     public var deviceIds: Set<String> { lock.withLock { Set(byId.keys) } }
     public func slot(of id: String) -> Int? { lock.withLock { byId[id] } }
 
@@ -112,7 +163,7 @@ public final class HomeState: @unchecked Sendable {
     /// Every device visible at `snapshotSeq`, in definition order.
     func allVersions(at snapshotSeq: UInt64) -> [DeviceVersion] {
         lock.withLock {
-            records.compactMap { rec in rec.versions.last { $0.seq <= snapshotSeq } }
+            records.compactMap { rec in rec.removed ? nil : rec.versions.last { $0.seq <= snapshotSeq } }
         }
     }
 
@@ -124,7 +175,7 @@ public final class HomeState: @unchecked Sendable {
 
     public func live(slot: Int) -> DeviceVersion { lock.withLock { records[slot].live } }
 
-    public func allLive() -> [DeviceVersion] { lock.withLock { records.map(\.live) } }
+    public func allLive() -> [DeviceVersion] { lock.withLock { records.filter { !$0.removed }.map(\.live) } }
 
     public func history(_ id: String, property: String, newest n: Int) -> [HistoryPoint]? {
         lock.withLock {

@@ -83,10 +83,13 @@ public final class EventManager: @unchecked Sendable {
     /// Loads the configured devices and groups, compiles the scripts into
     /// every VM, starts the workers (and the timer thread on a real clock) and
     /// queues `homeserver.onstart`. Script load errors are reported, not fatal.
-    public func start() throws(ModelError) {
+    /// `restore` runs after the devices are defined and before any script
+    /// does: the daemon puts the stored values back there.
+    public func start(restore: ((HomeState) -> Void)? = nil) throws(ModelError) {
         let now = clock.nowMillis()
         for d in config.devices { state.define(d, now: now) }
         state.setGroups(try GroupGraph(config.groups, knownDevices: state.deviceIds))
+        restore?(state)
         let set = core.scripts
         let checked = check(set)
         for e in checked.errors { core.report(e) }
@@ -98,6 +101,15 @@ public final class EventManager: @unchecked Sendable {
             core.countdowns.attach(timers: timers, clock: clock) { [dispatcher] e in dispatcher.enqueue(.countdown(e), pinnedTo: e.vm) }
         }
         dispatcher.enqueue(.onstart(generation: set.generation))
+    }
+
+    /// Before `start`: string-form countdowns are kept in `storage` from now
+    /// on, and the stored ones come back (due ones fire right after start-up).
+    /// Returns the names of the closure countdowns the last process had
+    /// pending: they could not survive it (the caller logs them).
+    public func keepCountdowns(in storage: TimerStorage) throws(StorageError) -> [String] {
+        core.countdowns.storage = storage
+        return core.countdowns.restore(try storage.loadTimers())
     }
 
     /// How long a stop lets queued work run normally before it cuts running
@@ -238,12 +250,20 @@ public final class EventManager: @unchecked Sendable {
             outcome = vm.invoke("__call", ["", "{}", "homeserver", "onstart", "", ""], what: "homeserver.onstart")
             attribute(outcome, script: vm.host.registered["homeserver"]?.script, vm: vm)
         case .countdown(let entry):
-            // The function lives in the VM (epoch) that set it; a reload or a
-            // replaced VM took it along.
-            guard entry.generation == vm.epoch else { return }
-            outcome = vm.invoke("__fireTimer", [entry.name], what: "countdown \"\(entry.name)\"")
-            attribute(outcome, script: nil, vm: vm)
-        case .thread(let fn, let json):
+            defer { core.countdowns.finished(entry); vm.sweepRetired() }
+            let what = "countdown \"\(entry.name)\""
+            switch entry.kind {
+            case .named(let fn, let arg):
+                outcome = vm.invoke("__runNamed", [entry.name, fn, arg], what: what)
+            case .closure(_, let epoch) where epoch == vm.epoch:
+                outcome = vm.invoke("__fireTimer", [entry.name], what: what)
+            case .closure(_, let epoch):
+                // Set before a script upload: it fires on the generation that set it.
+                guard let o = vm.invokeRetired(epoch: epoch, "__fireTimer", [entry.name], what: what) else { return }
+                if case .stopped(let e) = o { core.report(e); stats.add(.vmsReplaced); return }
+                outcome = o
+            }
+            attribute(outcome, script: nil, vm: vm)        case .thread(let fn, let json):
             outcome = vm.invoke("__runThread", [fn, json], what: "thread \"\(fn)\"")
             attribute(outcome, script: nil, vm: vm)
         case .pluginEvent(let name, let event, let json):
@@ -294,6 +314,22 @@ public final class EventManager: @unchecked Sendable {
     @discardableResult
     public func define(_ def: DeviceDefinition) -> HomeState.DefineOutcome {
         state.define(def, now: clock.nowMillis()).outcome
+    }
+
+    /// Deletes a device (SPEC §5 `DELETE /v1/devices/<id>`): gone from the
+    /// state, and from every group that listed it. Its queued events find it
+    /// gone and apply nothing. Returns the new group set, for the caller to
+    /// save; nil when the device was unknown.
+    public func removeDevice(_ id: String) -> [GroupDefinition]? {
+        guard state.remove(id) else { return nil }
+        let groups = state.groups.groups.map { g -> GroupDefinition in
+            var g = g
+            g.devices.removeAll { $0 == id }
+            return g
+        }
+        // The same groups minus a device cannot gain a cycle or an unknown member.
+        if let graph = try? GroupGraph(groups, knownDevices: state.deviceIds) { state.setGroups(graph) }
+        return groups
     }
 
     public func setGroups(_ groups: [GroupDefinition]) throws(ModelError) {

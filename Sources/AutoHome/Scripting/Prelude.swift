@@ -122,14 +122,20 @@ home.getDevicesStartName = function (prefix) { return __devices(__n_devicesStart
 home.getDevicesInGroup = function (id) { var s = __n_devicesInGroup(String(id)); return s === undefined ? null : __devices(s); };
 home.isInGroup = function (deviceId, groupId) { return __n_isInGroup(String(deviceId), String(groupId)) === 'true'; };
 home.getGroup = function (id) { return __group(__n_group(String(id))); };
-home.countdown = function (name, seconds, fn) {
+home.countdown = function (name, seconds, fn, arg) {
   name = String(name);
   seconds = Number(seconds);
   if (!(seconds > 0)) { delete __timers[name]; __n_countdown(name, '0'); return; }
-  if (typeof fn !== 'function') throw new TypeError('home.countdown(name, seconds, fn): fn must be a function');
+  if (typeof fn === 'string') {
+    delete __timers[name];
+    __n_countdown(name, String(seconds), 'n', fn, JSON.stringify(arg === undefined ? null : arg));
+    return;
+  }
+  if (typeof fn !== 'function') throw new TypeError('home.countdown(name, seconds, fn): fn must be a function or the name of a global function');
   __timers[name] = fn;
-  __n_countdown(name, String(seconds));
+  __n_countdown(name, String(seconds), 'f');
 };
+home.countdowns = function () { return JSON.parse(__n_countdowns()); };
 home.setGlobal = function (name, value) { __n_setGlobal(String(name), JSON.stringify(value === undefined ? null : value)); };
 home.getGlobal = function (name) { return __parse(__n_getGlobal(String(name))); };
 home.sleep = function (seconds) { __n_sleep(String(Number(seconds))); };
@@ -208,6 +214,12 @@ function __fireTimer(name) {
   var f = __timers[name];
   delete __timers[name];
   if (typeof f === 'function') f();
+}
+
+function __runNamed(name, fnName, argJson) {
+  var f = __global[fnName];
+  if (typeof f !== 'function') throw new TypeError('countdown "' + name + '": no global function named "' + fnName + '"');
+  f(JSON.parse(argJson));
 }
 
 function __runThread(fnName, valueJson) {

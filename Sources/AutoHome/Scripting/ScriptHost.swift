@@ -9,7 +9,7 @@ import AutoHomeSupport
 final class ScriptHost {
     enum Native: Int32, CaseIterable {
         case registered, log, device, deviceByName, devices, devicesStartName, devicesInGroup, isInGroup, group,
-             latest, history, set, countdown, setGlobal, getGlobal, sleep, thread, plugins, plugin
+             latest, history, set, countdown, setGlobal, getGlobal, sleep, thread, plugins, plugin, countdowns
 
         var jsName: String { "__n_\(self)" }
     }
@@ -34,6 +34,10 @@ final class ScriptHost {
     /// Every `set()` call in load order, kept only by a scratch VM that
     /// checks a set for warnings (nil: not kept).
     var registrations: [Registration]?
+    /// The VM state running now: the live one, or a retired one firing a
+    /// closure countdown (`ScriptVM.retired`). Countdowns set now belong to it.
+    var currentEpoch = -1
+    var inRetired = false
 
     init(core: EngineCore, vmIndex: Int) {
         self.core = core
@@ -51,6 +55,8 @@ final class ScriptHost {
         func arg(_ i: Int) -> String { i < args.count ? (args[i] ?? "") : "" }
         switch native {
         case .registered:
+            // A retired VM's set() calls must not change what the live one has.
+            if inRetired { return .success(nil) }
             let functions = arg(1).split(separator: ",").map(String.init)
             registered[arg(0)] = (arg(2), Set(functions))
             registrations?.append(Registration(key: arg(0), script: arg(2), functions: functions))
@@ -104,8 +110,23 @@ final class ScriptHost {
                 return .failure(ModelError("home.countdown: seconds must be a number up to one week"))
             }
             guard vmIndex >= 0 else { return .success(nil) }
-            core.countdowns.schedule(name: arg(0), seconds: seconds, now: core.clock.nowMillis(), vm: vmIndex, generation: vm?.epoch ?? -1)
+            // args: name, seconds, "f" (closure in this VM's __timers) or "n" + function name + JSON argument
+            let kind: Countdowns.Kind
+            if arg(2) == "n" {
+                guard Identifiers.isValidPropertyName(arg(3).replacingDollar()) else {
+                    return .failure(ModelError("home.countdown: \"\(arg(3))\" is not a function name"))
+                }
+                kind = .named(function: arg(3), argumentJSON: args.count > 4 ? arg(4) : "null")
+            } else {
+                kind = .closure(vm: vmIndex, epoch: currentEpoch)
+            }
+            core.countdowns.schedule(name: arg(0), seconds: seconds, now: core.clock.nowMillis(), kind: kind)
             return .success(nil)
+        case .countdowns:
+            let now = core.clock.nowMillis()
+            return .success(JSON.array(core.countdowns.list(now: now).map {
+                .object([("name", .string($0.name)), ("dueInSeconds", .number($0.dueInSeconds))])
+            }).text)
         case .setGlobal:
             do { try core.globals.set(arg(0), json: arg(1)) } catch { return .failure(error) }
             return .success(nil)
@@ -179,4 +200,10 @@ final class ScriptHost {
             return 1
         }
     }
+}
+
+private extension String {
+    /// JS identifiers may hold `$`; property names may not. Good enough to
+    /// refuse what can never name a global function.
+    func replacingDollar() -> String { String(map { $0 == "$" ? "_" : $0 }) }
 }

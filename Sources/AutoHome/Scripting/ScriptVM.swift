@@ -31,7 +31,18 @@ final class ScriptVM {
         host.vm = self
     }
 
-    deinit { if let raw { jsg_free(raw) } }
+    /// Earlier states of this VM (a script upload rebuilt it) kept alive only
+    /// because a closure countdown set there has not fired yet; each is freed
+    /// once it holds none. Used only on this VM's worker thread.
+    private(set) var retired: [(epoch: Int, raw: OpaquePointer)] = []
+    /// More than this many old states per VM: the oldest goes, and its
+    /// countdowns are logged as lost (memory stays bounded).
+    static let maxRetired = 4
+
+    deinit {
+        if let raw { jsg_free(raw) }
+        for r in retired { jsg_free(r.raw) }
+    }
 
     var isSpent: Bool { raw.map { jsg_spent($0) != 0 } ?? true }
 
@@ -46,9 +57,18 @@ final class ScriptVM {
     /// load is reported and skipped; the others still load.
     @discardableResult
     func rebuild(_ set: ScriptSet) -> [ScriptError] {
-        if let raw { jsg_free(raw) }
+        if let old = raw {
+            if !isSpent && index >= 0 && core.countdowns.holdsClosures(vm: index, epoch: epoch) {
+                retired.append((epoch, old))
+                if retired.count > ScriptVM.maxRetired { dropRetired(at: 0, reason: "more than \(ScriptVM.maxRetired) script uploads ago") }
+            } else {
+                jsg_free(old)
+                if isSpent && index >= 0 { logLost(core.countdowns.dropClosures(vm: index, epoch: epoch), reason: "its VM was stopped as a runaway") }
+            }
+        }
         raw = nil
         epoch += 1
+        host.currentEpoch = epoch
         host.registered = [:]
         host.generation = set.generation
         generation = set.generation
@@ -100,6 +120,45 @@ final class ScriptVM {
     func invoke(_ fn: String, _ args: [String], what: @autoclosure () -> String) -> Outcome {
         if core.scriptsCancelled { return .cancelled(nil) }
         guard let raw else { return .stopped(ScriptError(script: nil, line: nil, message: "no VM")) }
+        host.currentEpoch = epoch
+        return invoke(raw, fn, args, what: what())
+    }
+
+    /// Runs `fn` in the retired state `epoch` (a closure countdown set before
+    /// a script upload). nil when that state is gone.
+    func invokeRetired(epoch e: Int, _ fn: String, _ args: [String], what: @autoclosure () -> String) -> Outcome? {
+        guard let i = retired.firstIndex(where: { $0.epoch == e }) else { return nil }
+        host.currentEpoch = e
+        host.inRetired = true
+        defer { host.inRetired = false; host.currentEpoch = epoch }
+        let outcome = invoke(retired[i].raw, fn, args, what: what())
+        if jsg_spent(retired[i].raw) != 0 { dropRetired(at: i, reason: "its VM was stopped as a runaway") }
+        return outcome
+    }
+
+    /// Frees the retired states no pending closure countdown needs.
+    func sweepRetired() {
+        guard !retired.isEmpty else { return }
+        for i in retired.indices.reversed() where !core.countdowns.holdsClosures(vm: index, epoch: retired[i].epoch) {
+            jsg_free(retired[i].raw)
+            retired.remove(at: i)
+        }
+    }
+
+    private func dropRetired(at i: Int, reason: String) {
+        let r = retired.remove(at: i)
+        jsg_free(r.raw)
+        logLost(core.countdowns.dropClosures(vm: index, epoch: r.epoch), reason: reason)
+    }
+
+    private func logLost(_ names: [String], reason: String) {
+        for n in names {
+            core.events.scriptLogged(ScriptLog(script: "countdown", level: .warn,
+                                               message: "countdown \"\(n)\" is lost: \(reason) (the string form home.countdown(name, s, \"fnName\", arg) survives that)"))
+        }
+    }
+
+    private func invoke(_ raw: OpaquePointer, _ fn: String, _ args: [String], what: @autoclosure () -> String) -> Outcome {
         var cargs: [UnsafePointer<CChar>?] = args.map { UnsafePointer(strdup($0)) }
         defer { for p in cargs { free(UnsafeMutablePointer(mutating: p)) } }
         var result: UnsafeMutablePointer<CChar>?

@@ -16,8 +16,4 @@ enum GroupFile {
         }
         return out
     }
-
-    static func write(_ path: String, _ groups: [GroupDefinition]) throws(StorageError) {
-        try JSONDocument.write(path, .object([("groups", .array(groups.map(\.json)))]))
-    }
 }

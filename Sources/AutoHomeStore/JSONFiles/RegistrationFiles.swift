@@ -5,7 +5,7 @@ import AutoHomeSupport
 /// POST them) and `<dataDir>/registrations.json` (registration id, device,
 /// owner's token hash; 0600: the ids are credentials).
 enum RegistrationFiles {
-    static func read(dataDir: String) throws(StorageError) -> [(registration: StoredRegistration, definition: DeviceDefinition)] {
+    static func read(dataDir: String) throws(StorageError) -> [(id: String, device: String, owner: String, definition: DeviceDefinition)] {
         let devPath = dataDir + "/devices.json", regPath = dataDir + "/registrations.json"
         var definitions: [String: DeviceDefinition] = [:]
         if Files.exists(devPath) {
@@ -17,7 +17,7 @@ enum RegistrationFiles {
                 } catch { throw StorageError("\(devPath): \(error.description)") }
             }
         }
-        var out: [(registration: StoredRegistration, definition: DeviceDefinition)] = []
+        var out: [(id: String, device: String, owner: String, definition: DeviceDefinition)] = []
         guard Files.exists(regPath) else { return out }
         let json = try JSONDocument.read(regPath)
         for r in try JSONDocument.list(json, "registrations", in: regPath) {
@@ -25,21 +25,14 @@ enum RegistrationFiles {
                   let owner = r["owner"]?.stringValue else {
                 throw StorageError("\(regPath): an entry needs \"registration\", \"device\" and \"owner\"")
             }
-            // A registration without its definition is useless: skip it.
-            guard let def = definitions[device] else { continue }
-            out.removeAll { $0.registration.device == device }
-            out.append((StoredRegistration(id: id, device: device, owner: owner), def))
+            // A registration without its definition cannot be defined: say so.
+            guard let def = definitions[device] else {
+                Log.warn("\(regPath): the registration of \"\(device)\" has no definition in \(devPath); it is not imported")
+                continue
+            }
+            out.removeAll { $0.device == device }
+            out.append((id, device, owner, def))
         }
         return out
-    }
-
-    static func write(dataDir: String, _ list: [(registration: StoredRegistration, definition: DeviceDefinition)]) throws(StorageError) {
-        let devJSON = JSON.object([("devices", .array(list.map { $0.definition.definitionJSON }))])
-        let regJSON = JSON.object([("registrations", .array(list.map {
-            .object([("registration", .string($0.registration.id)), ("device", .string($0.registration.device)),
-                     ("owner", .string($0.registration.owner))])
-        }))])
-        try JSONDocument.write(dataDir + "/devices.json", devJSON)
-        try JSONDocument.write(dataDir + "/registrations.json", regJSON, mode: 0o600)
     }
 }

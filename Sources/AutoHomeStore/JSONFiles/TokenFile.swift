@@ -18,28 +18,14 @@ enum TokenFile {
         }
         return out
     }
-
-    static func write(_ path: String, _ tokens: [StoredToken]) throws(StorageError) {
-        let json = JSON.object([("tokens", .array(tokens.map {
-            .object([("hash", .string($0.hash)), ("scope", .string($0.scope)), ("created", .number(Double($0.created)))])
-        }))])
-        try JSONDocument.write(path, json, mode: 0o600)
-    }
 }
 
-/// Reading and writing one JSON document, with errors that name the file.
+/// Reading one JSON document, with errors that name the file.
 enum JSONDocument {
     static func read(_ path: String) throws(StorageError) -> JSON {
         do { return try JSON.parse(bytes: try Files.read(path)) } catch let e as FileError { throw StorageError(e) } catch {
             throw StorageError("\(path): \(error)")
         }
-    }
-
-    static func write(_ path: String, _ json: JSON, mode: mode_t = 0o644) throws(StorageError) {
-        do throws(FileError) {
-            try Files.makeDirectories(Files.directoryName(path))
-            try Files.writeAtomically(path, Array((json.text + "\n").utf8), mode: mode)
-        } catch { throw StorageError(error) }
     }
 
     static func list(_ json: JSON, _ key: String, in path: String) throws(StorageError) -> [JSON] {
