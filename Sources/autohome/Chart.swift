@@ -107,7 +107,7 @@ enum HistoryCommand {
             }
         } else {
             try r.checked()
-            if inv.json { Output.line(r.text); return 0 }
+            if inv.json { Output.body(r.text); return 0 }
             points = try r.json()["points"]?.arrayValue ?? []
         }
         guard !points.isEmpty else { Output.line("no values for \(dev).\(prop) since \(Output.time(since, withDate: true))"); return 0 }

@@ -87,7 +87,7 @@ final class Invocation {
 
     /// `--json`: the body as the server sent it; else the text.
     func emit(_ r: Response, text: () throws(ClientError) -> String) throws(ClientError) {
-        if json { Output.line(r.text) } else {
+        if json { Output.body(r.text) } else {
             let t = try text()
             if !t.isEmpty { Output.line(t) }
         }

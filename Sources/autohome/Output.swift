@@ -12,6 +12,12 @@ enum Output {
         fflush(stdout)
     }
 
+    /// A response body as it came (`--json`), ending in exactly one newline:
+    /// the daemon's bodies already end in one, so `line` would add a blank line.
+    static func body(_ s: String) {
+        if s.hasSuffix("\n") { raw(s) } else { line(s) }
+    }
+
     static func raw(_ s: String) {
         fputs(s, stdout)
         fflush(stdout)

@@ -64,7 +64,7 @@ enum ScriptCommands {
             return s?["line"]?.numberValue.map { "\(file):\(Int($0))" } ?? file
         }
         if r.status == 422 {
-            if inv.json { Output.line(r.text) } else {
+            if inv.json { Output.body(r.text) } else {
                 Output.errLine("\(where_(j)): \(Output.plain(j?["error"]))")
                 Output.errLine("autohome: nothing was changed")
             }
@@ -84,7 +84,7 @@ enum ScriptCommands {
     ) { inv throws(ClientError) in
         let r = try inv.connection().request("DELETE", "/v1/scripts/\(esc(inv.positionals[0]))")
         if r.status == 422, let j = try? r.json() {
-            if inv.json { Output.line(r.text) } else {
+            if inv.json { Output.body(r.text) } else {
                 Output.errLine("\(Output.plain(j["script"])):\(Output.plain(j["line"])): \(Output.plain(j["error"]))")
             }
             return 1

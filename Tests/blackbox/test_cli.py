@@ -55,6 +55,16 @@ def test_status_and_tofu(cli, daemon):
     assert set(s) >= {"version", "events", "ring", "vms", "scripts", "memory"}
 
 
+def test_json_is_one_line_per_answer(cli):
+    # --json prints the body as it came, one JSON document per line with no
+    # blank line after it, so `autohome --json X | ...` and transcripts in the
+    # docs see exactly the server's line.
+    for args in (("status",), ("devices",), ("tokens", "list"), ("scripts", "list")):
+        out = cli.ok("--json", *args).stdout
+        assert out.endswith("}\n") and out.count("\n") == 1, (args, out)
+        json.loads(out)
+
+
 def test_pin_up_front_and_mismatch_refused(cli, daemon):
     fp = fingerprint(daemon)
     cli.ok("--pin", "sha256:" + fp, "status")  # the daemon log's colon form

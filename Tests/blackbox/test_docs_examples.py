@@ -19,7 +19,7 @@ AUTOHOME_SERVER points `autohome`'s default (127.0.0.1:4242) at that port.
   request in it may be answered with a 4xx/5xx status.
 - A block preceded by `<!-- not run: REASON -->` is skipped (building the
   image, flashing a card, open streams); every other block is run. A block
-  that calls the API (h3client.py, `$H3`, `autohomed replay`) must be ```sh.
+  that calls the API (`autohome`, h3client.py, `$H3`, `autohomed replay`) must be ```sh.
 """
 import glob
 import json
@@ -37,7 +37,8 @@ from conftest import AUTOHOMED
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DOCS = ["README.md"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
 STATUS = re.compile(r"^([1-5]\d\d)( |$)")
-API_CALL = re.compile(r"h3client\.py|\$H3\b|autohomed replay")
+# An `autohome` command at the start of a line, after a pipe or `;`, or in `$(…)`.
+API_CALL = re.compile(r"h3client\.py|\$H3\b|autohomed replay|(?m:(^|[|;&]|\$\()\s*(\$ )?autohome\s)")
 
 
 def blocks(path):
