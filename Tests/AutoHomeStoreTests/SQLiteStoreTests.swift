@@ -31,28 +31,31 @@ final class SQLiteStoreTests: XCTestCase {
         opts.flushIntervalMs = 50
         let store = try SQLiteStore(dataDir: dir, options: opts)
         let v = version(lampDef)
-        store.valuesCommitted(device: v, changes: [("power", .flag(true, label: "open"))], time: 1000)
-        store.valuesCommitted(device: v, changes: [("level", .number(42.5))], time: 1001)
-        store.valuesCommitted(device: v, changes: [("note", .text("hé 'quoted'"))], time: 1002)
-        store.valuesCommitted(device: v, changes: [("press", .flag(true, label: "on"))], time: 1003)
-        store.valuesCommitted(device: v, changes: [("power", .flag(false, label: "off"))], time: 1004)
+        // recent times: a query runs the writer, and its retention purge
+        // (historyDays) would take points from 1970
+        let t0 = wallClockMillis()
+        store.valuesCommitted(device: v, changes: [("power", .flag(true, label: "open"))], time: t0 + 0)
+        store.valuesCommitted(device: v, changes: [("level", .number(42.5))], time: t0 + 1)
+        store.valuesCommitted(device: v, changes: [("note", .text("hé 'quoted'"))], time: t0 + 2)
+        store.valuesCommitted(device: v, changes: [("press", .flag(true, label: "on"))], time: t0 + 3)
+        store.valuesCommitted(device: v, changes: [("power", .flag(false, label: "off"))], time: t0 + 4)
         store.close()
 
         let again = try SQLiteStore(dataDir: dir, options: opts)
         defer { again.close() }
         let values = try again.loadValues().sorted { $0.property < $1.property }
         XCTAssertEqual(values, [
-            StoredValue(device: "lamp", property: "level", value: .number(42.5), time: 1001),
-            StoredValue(device: "lamp", property: "note", value: .text("hé 'quoted'"), time: 1002),
-            StoredValue(device: "lamp", property: "power", value: .flag(false, label: "off"), time: 1004),
+            StoredValue(device: "lamp", property: "level", value: .number(42.5), time: t0 + 1),
+            StoredValue(device: "lamp", property: "note", value: .text("hé 'quoted'"), time: t0 + 2),
+            StoredValue(device: "lamp", property: "power", value: .flag(false, label: "off"), time: t0 + 4),
         ], "a button press is history only, never a current value")
         XCTAssertEqual(try again.history(device: "lamp", property: "power", since: nil, until: nil, limit: 10),
-                       [HistoryPoint(value: .flag(false, label: "off"), time: 1004), HistoryPoint(value: .flag(true, label: "open"), time: 1000)])
-        XCTAssertEqual(try again.history(device: "lamp", property: "power", since: 1001, until: 1004, limit: 10).count, 1)
-        XCTAssertEqual(try again.history(device: "lamp", property: "power", since: nil, until: 1000, limit: 10).count, 1)
+                       [HistoryPoint(value: .flag(false, label: "off"), time: t0 + 4), HistoryPoint(value: .flag(true, label: "open"), time: t0 + 0)])
+        XCTAssertEqual(try again.history(device: "lamp", property: "power", since: t0 + 1, until: t0 + 4, limit: 10).count, 1)
+        XCTAssertEqual(try again.history(device: "lamp", property: "power", since: nil, until: t0 + 0, limit: 10).count, 1)
         XCTAssertEqual(try again.history(device: "lamp", property: "press", since: nil, until: nil, limit: 10),
-                       [HistoryPoint(value: .flag(true, label: "on"), time: 1003)])
-        XCTAssertEqual(try again.recentHistory(device: "lamp", property: "power", limit: 1).map(\.time), [1004])
+                       [HistoryPoint(value: .flag(true, label: "on"), time: t0 + 3)])
+        XCTAssertEqual(try again.recentHistory(device: "lamp", property: "power", limit: 1).map(\.time), [t0 + 4])
     }
 
     func testFullQueueSlowsProducersAndDropsNothing() throws {

@@ -67,4 +67,14 @@ final class CoercionTests: XCTestCase {
         XCTAssertTrue(Identifiers.isValidId("..."))
         XCTAssertTrue(Identifiers.isValidId("a.b"))
     }
+
+    func testADeviceViewPostedBackKeepsItsSwitchWord() throws {
+        let view = try JSON.parse(#"{"name": "power", "type": "switch", "value": false, "label": "off", "mode": "RW"}"#)
+        XCTAssertEqual(try PropertyDefinition.decode(view, path: "p").initial, .flag(false, label: "off"))
+        let open = try JSON.parse(#"{"name": "door", "type": "switch", "value": true, "label": "open"}"#)
+        XCTAssertEqual(try PropertyDefinition.decode(open, path: "p").initial, .flag(true, label: "open"))
+        // a label that contradicts the value is not taken
+        let odd = try JSON.parse(#"{"name": "door", "type": "switch", "value": true, "label": "closed"}"#)
+        XCTAssertEqual(try PropertyDefinition.decode(odd, path: "p").initial, .flag(true, label: "true"))
+    }
 }

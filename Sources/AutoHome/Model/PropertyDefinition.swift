@@ -62,7 +62,14 @@ public struct PropertyDefinition: Sendable, Equatable {
         let window = try r.integer("repeatWindowMs", min: 0, max: 86_400_000)
         var def = PropertyDefinition(name: name, type: type, mode: mode, min: lo, max: hi,
                                      description: try r.string("description", maxBytes: 1024), repeatWindowMs: window)
-        if let v = r.value("value"), v != .null {
+        if var v = r.value("value"), v != .null {
+            // A device view posted back (or replay --devices) shows a switch
+            // as {"value": false, "label": "off"}: keep its word.
+            if case .bool = v, type.isFlag, case .string(let word)? = r.value("label"),
+               case .success(let labelled) = Coercion.coerce(.string(word), to: def),
+               case .success(let plain) = Coercion.coerce(v, to: def), labelled.sameState(as: plain) {
+                v = .string(word)
+            }
             switch Coercion.coerce(v, to: def) {
             case .success(let value): def.initial = value
             case .failure(let e): throw ModelError(e.message, field: r.field("value"))
