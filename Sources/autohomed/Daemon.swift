@@ -76,6 +76,10 @@ enum Daemon {
         heartbeat.stop()
         stores.hub.endAll()
         server.stop()
+        // The hub writes to the server and the server's router reaches the
+        // hub: without this the pair (and the engine behind the router)
+        // outlives run(). LeakSanitizer checks the exit (`make sanitize`).
+        stores.hub.sink = nil
         work.stop()
         engine.stop()
         timers.stop()
