@@ -53,7 +53,7 @@ cquic-test: deps
 check-trixie-headers: deps
 	scripts/check-trixie-headers.sh --test
 
-test: unit-test scenario-test cquic-test check-trixie-headers blackbox-test
+test: unit-test scenario-test cquic-test check-trixie-headers blackbox-test fuzz-smoke
 
 # Runs the daemon on defaults with its data under ./run/.
 run: release
@@ -67,6 +67,6 @@ bench: release
 	python3 scripts/bench-h3.py $(RELEASE_BIN)
 
 clean:
-	rm -rf .build $(BUILD)
+	rm -rf .build .build-asan .build-tsan .build-fuzz $(BUILD)
 
-include mk/cross.mk mk/image.mk
+include mk/cross.mk mk/image.mk mk/fuzz.mk mk/sanitize.mk
