@@ -2,6 +2,7 @@
 #   make fuzz              every harness for FUZZ_TIME seconds (default 120)
 #   make fuzz-smoke        every harness for FUZZ_SMOKE_TIME seconds (part of make test)
 #   make fuzz FUZZ_MERGE=1 ... and fold what it found into Tests/fuzz/corpus
+#   make fuzz-coverage     functions and edges the corpus reaches, per source file
 # The Swift harnesses are SwiftPM targets that exist only with AUTOHOME_FUZZ=1
 # (Package.swift); everything is built with libFuzzer + ASan into .build-fuzz.
 
@@ -12,7 +13,7 @@ FUZZ_SMOKE_TIME ?= 4
 FUZZ_SWIFT_FLAGS := -c debug --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address \
 	-Xcc -fsanitize=fuzzer-no-link,address,undefined -Xswiftc -use-ld=lld $(LINK_FLAGS)
 
-.PHONY: fuzz-build fuzz fuzz-smoke
+.PHONY: fuzz-build fuzz fuzz-smoke fuzz-coverage
 fuzz-build: deps $(STATIC_LIBS)/.stamp
 	@set -e; for h in $(FUZZ_SWIFT_HARNESSES); do \
 	  echo "AUTOHOME_FUZZ=1 swift build --product autohome-fuzz-$$h"; \
@@ -25,3 +26,6 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	scripts/run-fuzz.sh $(FUZZ_SMOKE_TIME)
+
+fuzz-coverage: fuzz-build
+	scripts/fuzz-coverage.sh

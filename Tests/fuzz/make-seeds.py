@@ -142,14 +142,17 @@ def h3_seeds():
         records((CONTROL | NOW, settings + frame(0x07, varint(0))), (0 | FIN, headers(b"GET", b"/after-goaway"))),
         records((0, frame(0x21, b"reserved frame type") + headers(b"GET", b"/v1/status")), (0 | FIN | NOW, b"")),
     ]
-    # QPACK dynamic table: the encoder stream inserts, the request refers to it.
-    enc = pylsqpack.Encoder()
-    caps = enc.apply_settings(max_table_capacity=4096, blocked_streams=16)
-    es, block = enc.encode(0, [(b":method", b"GET"), (b":scheme", b"https"), (b":authority", b"localhost"),
-                               (b":path", b"/v1/devices"), (b"authorization", b"Bearer dynamic-table-token")])
-    seeds.append(records((CONTROL, settings), (ENCODER, varint(0x02) + caps + es), (0 | FIN | NOW, frame(0x01, block))))
-    # ... and the request first: blocked on QPACK until the encoder stream arrives.
-    seeds.append(records((CONTROL, settings), (0 | FIN | NOW, frame(0x01, block)), (ENCODER | NOW, varint(0x02) + caps + es)))
+    # QPACK dynamic table, by hand (pylsqpack only inserts on reuse): the
+    # encoder stream sets the capacity and inserts ":path: /v1/dyn"; the
+    # request's field section needs that insert (Required Insert Count 1).
+    encoder = varint(0x02) + bytes([0x3f, 0xe1, 0x1f]) + bytes([0xc1, 0x07]) + b"/v1/dyn"
+    block = bytes([0x02, 0x00, 0xd1, 0xd7, 0x80, 0x50, 0x09]) + b"localhost"
+    seeds.append(records((CONTROL, settings), (ENCODER | NOW, encoder), (0 | FIN | NOW, frame(0x01, block))))
+    # ... and the request first: blocked on QPACK until the insert arrives.
+    seeds.append(records((CONTROL, settings), (0 | FIN | NOW, frame(0x01, block)), (ENCODER | NOW, encoder)))
+    # ... blocked with a body behind it, then unblocked.
+    seeds.append(records((CONTROL, settings), (0 | NOW, frame(0x01, block)), (0 | FIN | NOW, frame(0x00, b"0123456789" * 20)),
+                         (ENCODER | NOW, encoder)))
     return seeds
 
 
