@@ -2,6 +2,7 @@
 # `make test`). Separate scratch paths, so the normal .build is untouched:
 #   .build-asan  unit suite + black-box suite (the real daemon) under ASan+UBSan
 #   .build-tsan  unit suite under TSan
+#   CQuic's own suite (Tests/cquic) against its ASan+UBSan echo server
 # SwiftPM's --sanitize builds the C targets (CJSGuard, CQuic) the same way;
 # UBSan is for the C targets (Swift traps overflow and bounds itself).
 # A run fails on a failing test and on any sanitizer report: reports go to
@@ -28,6 +29,7 @@ TSAN_SKIP := ScriptVMTests.testRunawayLoopIsStoppedReportedAndVMReplaced|ScriptV
 
 .PHONY: sanitize asan-test tsan-test
 sanitize: asan-test tsan-test
+	$(MAKE) -C Tests/cquic asan-test
 
 asan-test: deps $(STATIC_LIBS)/.stamp
 	$(SWIFT) build --build-tests $(ASAN_SWIFT_FLAGS)

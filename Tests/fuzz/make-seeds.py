@@ -178,6 +178,17 @@ def main():
     for b in EVENT_BODIES:
         for origin in (b"\x00", b"\x01"):
             put("event", origin + json.dumps(b).encode())
+    # bit 1: the event carries its own device definition
+    for d, props in [
+        (DEFINITIONS[0], [{"name": "level", "value": 300}, {"name": "on", "value": "off"}, {"name": "label", "value": "x"}]),
+        ({"id": "t", "properties": [{"name": "v", "type": "dial", "min": -1e308, "max": 1e308, "value": 0}]},
+         [{"name": "v", "value": "-1.5e307"}]),
+        ({"id": "t", "properties": [{"name": "v", "type": "dial", "min": 3, "max": 3}, {"name": "b", "type": "button", "value": "on"}]},
+         [{"name": "v", "value": 7}, {"name": "b", "value": "open"}]),
+        ({"id": "t", "properties": [{"name": "s", "type": "text", "mode": "RO"}]}, [{"name": "s", "value": "from the device"}]),
+    ]:
+        for origin in (b"\x02", b"\x03"):
+            put("event", origin + json.dumps({"device": d, "properties": props}).encode())
     for d in DEFINITIONS:
         put("definitions", json.dumps(d))
     for h in h3_seeds():

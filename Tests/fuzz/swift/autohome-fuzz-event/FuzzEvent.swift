@@ -7,8 +7,11 @@ import Glibc
 /// POST /v1/devices/<id>/events and PUT (commands) take it: JSON parser,
 /// `EventManager.parseProperties`, `submit` (validation and `Coercion` against
 /// a definition with every type and mode), the ring, and a run with a script
-/// handler on a real MuJS VM. The first byte picks the origin (device report
-/// or owner command), the rest is the body.
+/// handler on a real MuJS VM. The first byte picks the origin (bit 0: device
+/// report or owner command) and the device (bit 1 clear: the fixed one below;
+/// set: the body is `{"device": <definition>, "properties": [...]}`, the
+/// definition is registered first, under the id "fz", and the event goes to
+/// it), the rest is the body.
 ///
 /// Checked beyond "no crash": nothing is stored when submit refuses; what is
 /// accepted is stored the way SPEC §1 says (dials clamped into [min, max],
@@ -53,9 +56,9 @@ final class EventBench: @unchecked Sendable {
         slot = engine.state.slot(of: "dev")!
     }
 
-    func submitAndWait(_ props: [(name: String, value: JSON)], origin: EventOrigin) -> Result<EventResult, SubmitError> {
+    func submitAndWait(_ props: [(name: String, value: JSON)], to device: String, origin: EventOrigin) -> Result<EventResult, SubmitError> {
         lock.withLock { done = false; result = nil }
-        let r = engine.submit(deviceId: "dev", properties: props, origin: origin) { [self] res in
+        let r = engine.submit(deviceId: device, properties: props, origin: origin) { [self] res in
             lock.withLock { result = res; done = true; cond.signal() }
         }
         switch r {
@@ -86,22 +89,32 @@ public func fuzzEvent(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bench = EventBench.shared
     let origin: EventOrigin = data[0] & 1 == 0 ? .device : .command
     guard let body = try? JSON.parse(bytes: UnsafeBufferPointer(start: data + 1, count: size - 1)) else { return 0 }
+    var device = EventBench.device
+    if data[0] & 2 != 0 {
+        // A definition of the input's own, registered as "fz" (replacing the
+        // previous input's), as POST /v1/devices would.
+        guard var def = body["device"].flatMap({ try? DeviceDefinition.decode($0) }) else { return 0 }
+        def.id = "fz"
+        bench.engine.define(def)
+        device = def
+    }
+    guard let slot = bench.engine.state.slot(of: device.id) else { fatalError("device \(device.id) not defined") }
     let props: [(name: String, value: JSON)]
     do throws(SubmitError) { props = try EventManager.parseProperties(body) } catch {
         if error.description.isEmpty { fatalError("parseProperties refused without saying why") }
         return 0
     }
-    let before = bench.engine.state.live(slot: bench.slot)
-    switch bench.submitAndWait(props, origin: origin) {
+    let before = bench.engine.state.live(slot: slot)
+    switch bench.submitAndWait(props, to: device.id, origin: origin) {
     case .failure(let e):
         if e.description.isEmpty { fatalError("submit refused without saying why") }
-        let after = bench.engine.state.live(slot: bench.slot)
+        let after = bench.engine.state.live(slot: slot)
         if after !== before { fatalError("a refused event changed the device: \(e)") }
     case .success(let result):
-        let live = bench.engine.state.live(slot: bench.slot)
-        for (i, def) in EventBench.device.properties.enumerated() { check(live.values[i], against: def, "stored") }
+        let live = bench.engine.state.live(slot: slot)
+        for (i, def) in device.properties.enumerated() { check(live.values[i], against: def, "stored") }
         for a in result.applied {
-            guard let def = EventBench.device.properties.first(where: { $0.name == a.name }) else {
+            guard let def = device.properties.first(where: { $0.name == a.name }) else {
                 fatalError("applied an unknown property \(a.name)")
             }
             if def.type == .dial, let d = a.value.numberValue, !(d >= def.min && d <= def.max) {
