@@ -82,7 +82,7 @@ DEFINITIONS = [
 
 
 # ---- HTTP/3 (fuzz-h3): records of [op][len][bytes] (see Tests/fuzz/cquic/fuzz_h3.c)
-FIN, RESET, NOW = 0x08, 0x10, 0x20
+FIN, RESET, NOW, BIG, HIGH = 0x08, 0x10, 0x20, 0x40, 0x80
 CONTROL, ENCODER, DECODER = 4, 5, 6
 
 
@@ -106,7 +106,7 @@ def records(*recs):
         while True:
             chunk, data = data[:255], data[255:]
             last = not data
-            out += bytes([op if last else op & 0x07, len(chunk)]) + chunk
+            out += bytes([op if last else op & 0x87, len(chunk)]) + chunk
             if last:
                 break
     return out
@@ -142,6 +142,16 @@ def h3_seeds():
         records((CONTROL | NOW, settings + frame(0x07, varint(0))), (0 | FIN, headers(b"GET", b"/after-goaway"))),
         records((0, frame(0x21, b"reserved frame type") + headers(b"GET", b"/v1/status")), (0 | FIN | NOW, b"")),
     ]
+    # Six half-sent bodies of 64 * 232 bytes (under max_body each) on one
+    # connection: its body budget (64 KiB + 2 * max_body) jams and the newest
+    # request is rejected (H3_REQUEST_REJECTED); then the others finish.
+    # And one body over max_body: 413.
+    chunk = frame(0x00, b"b" * 230)
+    ops = [0, 1, 2, 3, 0 | HIGH, 1 | HIGH]
+    seeds.append(records(*([(op, headers(b"POST", b"/v1/up/%d" % i, sid=4 * i)) for i, op in enumerate(ops)]
+                           + [(op | BIG | NOW, chunk) for op in ops] + [(op | FIN | NOW, b"") for op in ops])))
+    seeds.append(records((0, headers(b"POST", b"/v1/big")), (0 | BIG | NOW, frame(0x00, b"x" * 250)),
+                         (0 | BIG | NOW, frame(0x00, b"y" * 250)), (0 | FIN | NOW, b"")))
     # QPACK dynamic table, by hand (pylsqpack only inserts on reuse): the
     # encoder stream sets the capacity and inserts ":path: /v1/dyn"; the
     # request's field section needs that insert (Required Insert Count 1).

@@ -8,7 +8,8 @@
  * input is one fresh connection: handshake, then the input, read as
  * records, is written on the client's streams:
  *
- *   op (1 byte)   bits 0-2: stream  0-3 request streams (bidi 0, 4, 8, 12),
+ *   op (1 byte)   bits 0-2: stream  0-3 request streams (bidi 0, 4, 8, 12;
+ *                                   with bit 7: the next four, 16 ... 28),
  *                                   4-6 client uni streams (the fuzzer
  *                                   writes the stream type itself: 0x00
  *                                   control, 0x02 QPACK encoder, ...),
@@ -16,6 +17,9 @@
  *                 bit 3: FIN after this record
  *                 bit 4: reset the stream (RESET_STREAM) instead of writing
  *                 bit 5: exchange packets now (else after every 8 records)
+ *                 bit 6: the data 64 times over (bodies big enough to fill
+ *                        a connection's body budget: 64 KiB + 2 * max_body)
+ *                 bit 7: see bits 0-2
  *   len (1 byte), then len bytes of stream data.
  *
  * Requests that reach on_request are answered like the daemon does: a JSON
@@ -88,6 +92,11 @@ static void on_request(void *user, const cq_request *req) {
                NULL, NULL, 1);
 }
 
+static void on_log(void *user, int level, const char *msg) {
+    (void)user;
+    fprintf(stderr, "fuzz_h3: log %d: %s\n", level, msg);
+}
+
 /* Later exchanges: a line on every open stream, ended on the second. */
 static void answer_open_streams(void) {
     for (size_t i = 0; i < n_answers; i++) {
@@ -118,8 +127,8 @@ typedef struct client {
     ngtcp2_conn *qc;
     gnutls_session_t tls;
     ngtcp2_crypto_conn_ref ref;
-    int64_t bidi[4], uni[3];
-    struct { const uint8_t *data; size_t len; int fin; } out[7];
+    int64_t bidi[8], uni[3];        /* out[0-7]: bidi, out[8-10]: uni */
+    struct { const uint8_t *data; size_t len; int fin; } out[11];
 } client;
 
 static gnutls_certificate_credentials_t client_cred;
@@ -149,7 +158,7 @@ static ngtcp2_path client_path(void) {
 
 static int client_init(client *cl) {
     memset(cl, 0, sizeof *cl);
-    for (int i = 0; i < 4; i++) cl->bidi[i] = -1;
+    for (int i = 0; i < 8; i++) cl->bidi[i] = -1;
     for (int i = 0; i < 3; i++) cl->uni[i] = -1;
     ngtcp2_callbacks cb;
     memset(&cb, 0, sizeof cb);
@@ -227,8 +236,8 @@ static int client_write(client *cl) {
     for (int guard = 0; guard < 256; guard++) {
         int64_t sid = -1;
         int k = -1;
-        for (int i = 0; i < 7 && sid < 0; i++) {
-            int64_t s = i < 4 ? cl->bidi[i] : cl->uni[i - 4];
+        for (int i = 0; i < 11 && sid < 0; i++) {
+            int64_t s = i < 8 ? cl->bidi[i] : cl->uni[i - 8];
             if (s >= 0 && (cl->out[i].len || cl->out[i].fin)) { sid = s; k = i; }
         }
         ngtcp2_vec v = {0};
@@ -281,10 +290,23 @@ static int exchange(client *cl) {
     return 0;
 }
 
+/* Repeated records (bit 6) are copied out; freed after the connection. */
+static uint8_t *repeats[64];
+static size_t n_repeats;
+
+static const uint8_t *repeat64(const uint8_t *data, size_t len) {
+    if (n_repeats == 64 || len == 0) return data;
+    uint8_t *b = malloc(64 * len);
+    if (!b) abort();
+    for (int i = 0; i < 64; i++) memcpy(b + (size_t)i * len, data, len);
+    repeats[n_repeats++] = b;
+    return b;
+}
+
 static int64_t stream_of(client *cl, int k) {
-    int64_t *slot = k < 4 ? &cl->bidi[k] : &cl->uni[k - 4];
+    int64_t *slot = k < 8 ? &cl->bidi[k] : &cl->uni[k - 8];
     if (*slot >= 0) return *slot;
-    int rv = k < 4 ? ngtcp2_conn_open_bidi_stream(cl->qc, slot, NULL)
+    int rv = k < 8 ? ngtcp2_conn_open_bidi_stream(cl->qc, slot, NULL)
                    : ngtcp2_conn_open_uni_stream(cl->qc, slot, NULL);
     if (rv != 0) *slot = -1;
     return *slot;
@@ -303,9 +325,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     cfg.host = "127.0.0.1";
     cfg.cert_file = cert;
     cfg.key_file = key;
-    cfg.max_body = 2048;            /* small, so 413 and the budget are reachable */
+    /* 16 KiB: 413 is reachable, and so is a jammed connection budget
+     * (64 KiB + 2 * max_body): six half-sent bodies of 15 KiB fill it. */
+    cfg.max_body = 16384;
     cfg.max_streams_per_conn = 8;
     cfg.on_request = on_request;
+    if (verbose) cfg.on_log = on_log;
     server = cq_server_new(&cfg, err, sizeof err);
     if (!server) {
         fprintf(stderr, "fuzz_h3: %s\n", err);
@@ -337,8 +362,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t op = data[i], len = data[i + 1];
         i += 2;
         if (len > size - i) len = (uint8_t)(size - i);
-        int k = op & 7;
-        if (k < 7) {
+        int s = op & 7, k = s < 4 ? s + ((op & 0x80) ? 4 : 0) : 8 + (s - 4);
+        if (s < 7) {
             int64_t sid = stream_of(&cl, k);
             /* One pending chunk per stream: send what is queued first. */
             if (sid >= 0 && (cl.out[k].len || cl.out[k].fin)) ok = exchange(&cl) == 0;
@@ -346,8 +371,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (sid >= 0 && (op & 0x10)) {
                 ngtcp2_conn_shutdown_stream_write(cl.qc, sid, NGHTTP3_H3_REQUEST_CANCELLED);
             } else if (sid >= 0) {
-                cl.out[k].data = data + i;
-                cl.out[k].len = len;
+                int big = (op & 0x40) && len > 0 && n_repeats < 64;
+                cl.out[k].data = big ? repeat64(data + i, len) : data + i;
+                cl.out[k].len = big ? 64 * (size_t)len : len;
                 cl.out[k].fin = (op & 0x08) != 0;
             }
         }
@@ -363,6 +389,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         exchange(&cl);
     }
     client_free(&cl);
+    while (n_repeats) free(repeats[--n_repeats]);
     /* The connection goes away the way a stop takes it (shutdown_all). */
     cq_endpoint *ep = &server->ep;
     run_queue(ep);
