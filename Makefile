@@ -53,7 +53,7 @@ cquic-test: deps
 check-trixie-headers: deps
 	scripts/check-trixie-headers.sh --test
 
-test: unit-test scenario-test cquic-test check-trixie-headers blackbox-test
+test: unit-test scenario-test cquic-test check-trixie-headers blackbox-test fuzz-smoke
 
 # Runs the daemon on defaults with its data under ./run/. LISTEN=HOST:PORT
 # applies also when run/config.json exists (the script says which file it uses).
@@ -73,6 +73,6 @@ bench: release
 	python3 scripts/bench-store.py $(RELEASE_BIN)
 
 clean:
-	rm -rf .build $(BUILD)
+	rm -rf .build .build-asan .build-tsan .build-fuzz $(BUILD)
 
-include mk/cross.mk mk/image.mk
+include mk/cross.mk mk/image.mk mk/fuzz.mk mk/sanitize.mk

@@ -88,3 +88,20 @@ let package = Package(
                     path: "Tests/AutoHomeServerTests", swiftSettings: v5),
     ]
 )
+
+// Fuzz harnesses (Tests/fuzz, `make fuzz`): they link against libFuzzer, so
+// they exist only when the Makefile asks for them with AUTOHOME_FUZZ=1 and
+// builds with -sanitize=fuzzer into .build-fuzz.
+if Context.environment["AUTOHOME_FUZZ"] == "1" {
+    package.targets.append(.target(name: "FuzzDriver", path: "Tests/fuzz/swift/FuzzDriver"))
+    let harnesses: [(name: String, deps: [Target.Dependency])] = [
+        ("autohome-fuzz-json", ["AutoHomeSupport"]),
+        ("autohome-fuzz-event", ["AutoHome", "AutoHomeSupport"]),
+        ("autohome-fuzz-definitions", ["AutoHome", "AutoHomeSupport"]),
+        ("autohome-fuzz-config", ["AutoHome", "AutoHomeSupport"]),
+    ]
+    for h in harnesses {
+        package.targets.append(.executableTarget(name: h.name, dependencies: h.deps + ["FuzzDriver"], path: "Tests/fuzz/swift/\(h.name)",
+                                                 swiftSettings: v5 + [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

@@ -99,10 +99,24 @@ static void trampoline(js_State *J) {
     }
 }
 
+/* MuJS keeps the name pointer of a C function (stack traces print it, as
+ * "at name (native)", long after the definition), so the name must live as
+ * long as the VM: a copy on the VM's own block list, freed with it.  The
+ * caller's string is often a temporary. */
+static const char *vm_owned_copy(jsg_vm *vm, const char *s) {
+    size_t n = strlen(s) + 1;
+    if (n > INT32_MAX) return NULL;
+    char *copy = jsg_alloc(vm, NULL, (int)n);
+    if (copy) memcpy(copy, s, n);
+    return copy;
+}
+
 void jsg_define_native(jsg_vm *vm, const char *name, int fn_id) {
     js_State *J = vm->J;
+    const char *owned = vm_owned_copy(vm, name);
+    if (!owned) { vm->spent = 1; return; }
     if (js_try(J)) { js_pop(J, 1); vm->spent = 1; return; }
-    js_newcfunctionx(J, trampoline, name, 0, (void *)(intptr_t)fn_id, NULL);
+    js_newcfunctionx(J, trampoline, owned, 0, (void *)(intptr_t)fn_id, NULL);
     js_setglobal(J, name);
     js_endtry(J);
 }

@@ -8,7 +8,12 @@ public final class EventRing: @unchecked Sendable {
     public let slotBytes: Int
     private let storage: UnsafeMutableRawPointer
     private var freeSlots: [Int32]
-    private var lengths: [Int32]
+    /// One length per slot, written by `store` and read by `bytes` without
+    /// the lock, like the slot's bytes: a slot has one owner at a time (the
+    /// dispatcher's queue orders the hand-over). A Swift array would not do:
+    /// `lengths[i] = n` is a write to the whole array variable, racing with
+    /// a worker's read of another slot's length (TSan, `make sanitize`).
+    private let lengths: UnsafeMutablePointer<Int32>
     private let lock = Lock()
 
     public init(capacity: Int, slotBytes: Int) {
@@ -19,10 +24,14 @@ public final class EventRing: @unchecked Sendable {
         // Touch every page now, so the ring's memory is really ours from the start.
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * slotBytes)
         freeSlots = (0..<Int32(capacity)).reversed().map { $0 }
-        lengths = [Int32](repeating: 0, count: capacity)
+        lengths = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        lengths.initialize(repeating: 0, count: capacity)
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        storage.deallocate()
+        lengths.deallocate()
+    }
 
     public var used: Int { lock.withLock { capacity - freeSlots.count } }
 
