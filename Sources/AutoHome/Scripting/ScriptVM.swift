@@ -58,12 +58,15 @@ final class ScriptVM {
     @discardableResult
     func rebuild(_ set: ScriptSet) -> [ScriptError] {
         if let old = raw {
-            if !isSpent && index >= 0 && core.countdowns.holdsClosures(vm: index, epoch: epoch) {
+            // Read before jsg_free: `isSpent` looks into the VM.
+            let spent = isSpent
+            if !spent && index >= 0 && core.countdowns.holdsClosures(vm: index, epoch: epoch) {
                 retired.append((epoch, old))
                 if retired.count > ScriptVM.maxRetired { dropRetired(at: 0, reason: "more than \(ScriptVM.maxRetired) script uploads ago") }
             } else {
+                raw = nil
                 jsg_free(old)
-                if isSpent && index >= 0 { logLost(core.countdowns.dropClosures(vm: index, epoch: epoch), reason: "its VM was stopped as a runaway") }
+                if spent && index >= 0 { logLost(core.countdowns.dropClosures(vm: index, epoch: epoch), reason: "its VM was stopped as a runaway") }
             }
         }
         raw = nil
