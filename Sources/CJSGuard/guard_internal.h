@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -17,7 +18,7 @@ typedef struct jsg_block {
 enum { JSG_STOP_NONE = 0, JSG_STOP_BUDGET = 1, JSG_STOP_WALL = 2, JSG_STOP_CANCEL = 3 };
 
 struct jsg_group {
-    volatile sig_atomic_t cancelled;   /* written under the watchdog lock */
+    _Atomic int cancelled;   /* written under the watchdog lock, read by VM threads */
 };
 
 struct jsg_vm {
@@ -31,13 +32,16 @@ struct jsg_vm {
 
     /* Watchdog state. The timespecs, `paused` and `stop_reason` are written
      * under the watchdog lock; the flags are read lock-free by the VM thread
-     * (also in the signal handler). */
+     * (also in the signal handler). The ones two threads touch are C11
+     * atomics (lock-free for int, so also safe in the handler): a volatile
+     * sig_atomic_t is only meant for one thread and its signal handler, and
+     * TSan rightly reports it as a race. */
     pthread_t thread;
-    volatile sig_atomic_t armed;       /* a guarded call is running */
+    _Atomic int armed;                 /* a guarded call is running */
     volatile sig_atomic_t in_critical; /* inside libc malloc or a native */
     volatile sig_atomic_t kill_pending;
     volatile sig_atomic_t killed;
-    volatile sig_atomic_t stop_reason; /* JSG_STOP_*: the watchdog wants this call stopped */
+    _Atomic int stop_reason;           /* JSG_STOP_*: the watchdog wants this call stopped */
     int paused;                        /* inside jsg_sleep or a wait: the budget does not run */
     int64_t budget_left_ns;            /* while paused */
     sigjmp_buf recover;

@@ -13,13 +13,21 @@ final class RecordingSink: ResponseSink, @unchecked Sendable {
     struct Entry { var exchange: ExchangeID; var response: Response; var endStream: Bool }
     private let lock = Lock()
     private let cond = Condition()
-    private(set) var entries: [Entry] = []
-    private(set) var writes: [(ExchangeID, String)] = []
-    var writeResult: SendResult = .ok
+    private var _entries: [Entry] = []
+    private var _writes: [(ExchangeID, String)] = []
+    private var _writeResult: SendResult = .ok
+    // Read and set from test threads while engine and log threads write:
+    // every access goes through the lock (TSan found the bare ones).
+    var entries: [Entry] { lock.withLock { _entries } }
+    var writes: [(ExchangeID, String)] { lock.withLock { _writes } }
+    var writeResult: SendResult {
+        get { lock.withLock { _writeResult } }
+        set { lock.withLock { _writeResult = newValue } }
+    }
 
     func respond(_ exchange: ExchangeID, _ response: Response, endStream: Bool) -> SendResult {
         lock.withLock {
-            entries.append(Entry(exchange: exchange, response: response, endStream: endStream))
+            _entries.append(Entry(exchange: exchange, response: response, endStream: endStream))
             cond.broadcast()
         }
         return .ok
@@ -27,8 +35,8 @@ final class RecordingSink: ResponseSink, @unchecked Sendable {
 
     func write(_ exchange: ExchangeID, _ bytes: [UInt8]) -> SendResult {
         lock.withLock {
-            if writeResult == .ok { writes.append((exchange, String(decoding: bytes, as: UTF8.self))) }
-            return writeResult
+            if _writeResult == .ok { _writes.append((exchange, String(decoding: bytes, as: UTF8.self))) }
+            return _writeResult
         }
     }
 
@@ -39,7 +47,7 @@ final class RecordingSink: ResponseSink, @unchecked Sendable {
         let deadline = monotonicNanos() + 5_000_000_000
         return lock.withLock {
             while true {
-                if let e = entries.last(where: { $0.exchange == exchange }) { return e.response }
+                if let e = _entries.last(where: { $0.exchange == exchange }) { return e.response }
                 if !cond.wait(lock, untilMonotonicNanos: deadline) { return nil }
             }
         }
