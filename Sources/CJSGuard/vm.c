@@ -147,7 +147,8 @@ typedef void (*guarded_body)(jsg_vm *vm, void *ctx);
  * which stays on the stack for the whole call, so the watchdog can jump here. */
 static int stop_code(const jsg_vm *vm) {
     if (vm->oom) return JSG_OOM;
-    switch (vm->stop_reason) {
+    int reason = vm->stop_reason;  /* an atomic load; older clangs refuse one in `switch` */
+    switch (reason) {
     case JSG_STOP_WALL: return JSG_WALL_TIMEOUT;
     case JSG_STOP_CANCEL: return JSG_CANCELLED;
     default: return JSG_TIMEOUT;
