@@ -66,6 +66,8 @@ final class SQLiteStoreTests: XCTestCase {
         opts.maxBatch = 16
         let store = try SQLiteStore(dataDir: dir, options: opts)
         let v = version(lampDef)
+        // recent times: retention (historyDays) would purge points from 1970
+        let base = wallClockMillis()
         let n = 3000
         let threads = 3
         let done = Condition(), lock = Lock()
@@ -73,7 +75,7 @@ final class SQLiteStoreTests: XCTestCase {
         for t in 0..<threads {
             spawnThread(name: "producer\(t)") {
                 for i in 0..<n {
-                    store.valuesCommitted(device: v, changes: [("level", .number(Double(t * n + i)))], time: Int64(t * n + i))
+                    store.valuesCommitted(device: v, changes: [("level", .number(Double(t * n + i)))], time: base + Int64(t * n + i))
                 }
                 lock.withLock { finished += 1; done.broadcast() }
             }
