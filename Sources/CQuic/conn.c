@@ -362,3 +362,29 @@ void cq_conn_update_expiry(cq_conn *c) {
     default: c->expiry = 0; break;
     }
 }
+
+/* ---- HTTP/3 on a connection whose handshake completed (both roles) ---- */
+
+int cq_conn_h3_prepare(cq_conn *c, nghttp3_settings *st) {
+    if (ngtcp2_conn_get_streams_uni_left(c->qc) < 3) {
+        cq_log(c->ep, 3, "conn %llu: peer allows < 3 uni streams", (unsigned long long)c->id);
+        return -1;
+    }
+    nghttp3_settings_default(st);
+    st->max_field_section_size = 64u << 10;
+    st->qpack_max_dtable_capacity = 4096;
+    st->qpack_blocked_streams = 100;
+    return 0;
+}
+
+int cq_conn_h3_open_streams(cq_conn *c) {
+    int64_t ctrl, enc, dec;
+    if (ngtcp2_conn_open_uni_stream(c->qc, &ctrl, NULL) != 0 ||
+        nghttp3_conn_bind_control_stream(c->h3, ctrl) != 0 ||
+        ngtcp2_conn_open_uni_stream(c->qc, &enc, NULL) != 0 ||
+        ngtcp2_conn_open_uni_stream(c->qc, &dec, NULL) != 0 ||
+        nghttp3_conn_bind_qpack_streams(c->h3, enc, dec) != 0)
+        return -1;
+    cq_budget_conn_start(c);
+    return 0;
+}

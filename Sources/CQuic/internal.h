@@ -298,6 +298,12 @@ void cq_conn_stream_error(cq_conn *c, int64_t sid, uint64_t h3_error); /* reset 
  * response bodies on a client: whatever the role buffers) */
 void cq_budget_conn_init(cq_conn *c);
 void cq_budget_conn_start(cq_conn *c);
+
+/* conn.c: the HTTP/3 set-up both roles share around their own nghttp3
+ * constructor (server_new / client_new are versioned macros, so the role
+ * calls its own between these two).  0 or -1. */
+int cq_conn_h3_prepare(cq_conn *c, nghttp3_settings *st); /* peer allows 3 uni streams; our settings */
+int cq_conn_h3_open_streams(cq_conn *c);                  /* control + QPACK streams; receive budget on */
 void cq_budget_conn_free(cq_conn *c);
 void cq_budget_hold(cq_conn *c, size_t n);
 void cq_budget_unhold(cq_conn *c, size_t n);

@@ -351,25 +351,9 @@ int cq_h3_setup(cq_conn *c) {
         .reset_stream = cb_reset_stream,
     };
     if (c->h3) return 0;
-    if (ngtcp2_conn_get_streams_uni_left(c->qc) < 3) {
-        cq_log(c->ep, 3, "conn %llu: peer allows < 3 uni streams", (unsigned long long)c->id);
-        return -1;
-    }
     nghttp3_settings st;
-    nghttp3_settings_default(&st);
-    st.max_field_section_size = 64u << 10;
-    st.qpack_max_dtable_capacity = 4096;
-    st.qpack_blocked_streams = 100;
-    int rv = nghttp3_conn_server_new(&c->h3, &cb, &st, nghttp3_mem_default(), c);
-    if (rv != 0) return -1;
+    if (cq_conn_h3_prepare(c, &st) != 0) return -1;
+    if (nghttp3_conn_server_new(&c->h3, &cb, &st, nghttp3_mem_default(), c) != 0) return -1;
     nghttp3_conn_set_max_client_streams_bidi(c->h3, cq_srv(c)->cfg.max_streams_per_conn);
-    int64_t ctrl, enc, dec;
-    if (ngtcp2_conn_open_uni_stream(c->qc, &ctrl, NULL) != 0 ||
-        nghttp3_conn_bind_control_stream(c->h3, ctrl) != 0 ||
-        ngtcp2_conn_open_uni_stream(c->qc, &enc, NULL) != 0 ||
-        ngtcp2_conn_open_uni_stream(c->qc, &dec, NULL) != 0 ||
-        nghttp3_conn_bind_qpack_streams(c->h3, enc, dec) != 0)
-        return -1;
-    cq_budget_conn_start(c);
-    return 0;
+    return cq_conn_h3_open_streams(c);
 }
